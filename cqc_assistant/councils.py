@@ -1,0 +1,119 @@
+"""English councils with adult social care duties: finding them in text and matching user input.
+
+The list ships as package data (`data/councils.tsv`); names not on it are still found when written in full
+("Anytown Borough Council").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+# Short names that are also ordinary words: only their full council name counts.
+_AMBIGUOUS = {"reading", "bury", "sutton", "halton", "rutland", "york", "derby", "bath", "poole"}
+_FULL = re.compile(
+    r"\b((?:[A-Z][a-zA-Z'’-]+\s+){0,3}?(?:[A-Z][a-zA-Z'’-]+))\s+"
+    r"(City|County|Borough|Metropolitan Borough|District|Unitary)\s+Council\b"
+)
+_LONDON = re.compile(r"\b(?:London|Royal) Borough of ((?:[A-Z][a-z]+)(?:\s+(?:and|upon)\s+[A-Z][a-z]+|\s+[A-Z][a-z]+)?)")
+
+
+@dataclass(frozen=True)
+class Council:
+    name: str
+    short: str
+    aliases: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return council_key(self.short)
+
+
+def council_key(name: str) -> str:
+    """A stable lower-case key: 'Liverpool City Council' and 'liverpool' both give 'liverpool'."""
+    s = name.lower().replace("’", "'").replace("&", "and")
+    s = re.sub(r"'s\b", "", s)
+    s = re.sub(r"\b(the|london borough of|royal borough of|city of|borough of|council|county|city|"
+               r"metropolitan|borough|district|unitary|corporation|mbc|cc)\b", " ", s)
+    s = re.sub(r"[^a-z0-9]+", " ", s).strip()
+    return s or name.lower().strip()
+
+
+@cache
+def known_councils() -> tuple[Council, ...]:
+    raw = resources.files("cqc_assistant").joinpath("data/councils.tsv").read_text(encoding="utf-8")
+    out = []
+    for line in raw.splitlines()[1:]:
+        if not line.strip():
+            continue
+        name, short, aliases = (line.split("\t") + ["", ""])[:3]
+        out.append(Council(name.strip(), short.strip(), tuple(a.strip() for a in aliases.split("|") if a.strip())))
+    return tuple(out)
+
+
+@cache
+def _lookup() -> tuple[re.Pattern[str], dict[str, Council]]:
+    by_form: dict[str, Council] = {}
+    for c in known_councils():
+        forms = [c.name, *c.aliases]
+        if c.short.lower() not in _AMBIGUOUS:
+            forms.append(c.short)
+        for f in forms:
+            by_form.setdefault(f.lower().replace("’", "'"), c)
+    alternation = "|".join(re.escape(f) for f in sorted(by_form, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.I), by_form
+
+
+def canonical_council(name: str) -> str | None:
+    """Resolve user input ("liverpool", "Liverpool City Council") to the canonical name, or None."""
+    key = council_key(name)
+    if not key:
+        return None
+    for c in known_councils():
+        if key in {c.key, council_key(c.name), *(council_key(a) for a in c.aliases)}:
+            return c.name
+    return None
+
+
+def find_councils(text: str) -> list[tuple[str, int, int]]:
+    """Every council mention as (canonical name, start, end), in order, longest match first."""
+    pattern, by_form = _lookup()
+    found: list[tuple[str, int, int]] = []
+    taken: list[tuple[int, int]] = []
+    for m in pattern.finditer(text):
+        form = m.group(0)
+        if form[0].islower():  # place names are capitalised; 'wirral' in a URL slug is not a mention
+            continue
+        c = by_form[form.lower().replace("’", "'")]
+        found.append((c.name, m.start(), m.end()))
+        taken.append((m.start(), m.end()))
+    for rx in (_FULL, _LONDON):
+        for m in rx.finditer(text):
+            if any(s <= m.start() < e or s < m.end() <= e for s, e in taken):
+                continue
+            full = m.group(0)
+            canon = canonical_council(full) or _tidy(full)
+            if canon:
+                found.append((canon, m.start(), m.end()))
+                taken.append((m.start(), m.end()))
+    found.sort(key=lambda t: t[1])
+    return found
+
+
+def _tidy(full: str) -> str | None:
+    words = full.split()
+    # "The Council" / "Our County Council" are not names
+    if words[0].lower() in {"the", "our", "a", "each", "every", "this", "that", "local", "their", "its"}:
+        words = words[1:]
+    if len(words) < 2 or words[0] in {"County", "City", "Borough", "District"}:
+        return None
+    return " ".join(words)
+
+
+def council_matches(filter_value: str, council: str | None) -> bool:
+    """Case-insensitive match on common variants: 'Liverpool' matches 'Liverpool City Council'."""
+    if not council:
+        return False
+    return council_key(filter_value) == council_key(council)

@@ -1,0 +1,316 @@
+"""CQC local authority assessment vocabulary: themes, quality statements, ratings and score labels.
+
+Pure data and string functions (no I/O) so ingest, retrieval and the rating calculator agree on one
+spelling of every name. Sources write the same statement several ways (DOMAIN.md §2), so labels are
+normalised and then matched exactly, falling back to a conservative fuzzy match.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from .errors import RatingError
+
+__all__ = [
+    "RATINGS",
+    "SCORE_LABELS",
+    "QUALITY_STATEMENTS",
+    "THEMES",
+    "QualityStatement",
+    "Theme",
+    "match_quality_statement",
+    "match_theme",
+    "normalise_label",
+    "normalise_rating",
+    "quality_statement",
+]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One of the four CQC themes; `variants` are other spellings seen in CQC, LGA and press text."""
+
+    number: int
+    name: str
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QualityStatement:
+    """One of the nine quality statements; `slug` is the report URL segment after `theme<N>/`."""
+
+    number: int
+    theme: int
+    name: str
+    slug: str
+    variants: tuple[str, ...] = ()
+
+    @property
+    def url_segment(self) -> str:
+        """The path part of a report page, e.g. `theme3/safeguarding` (QS9's is an INFERENCE)."""
+        return f"theme{self.theme}/{self.slug}"
+
+
+THEMES: tuple[Theme, ...] = (
+    Theme(
+        1,
+        "How local authorities work with people",
+        ("Working with people", "How the local authority works with people"),
+    ),
+    Theme(
+        2,
+        "How local authorities provide support",
+        ("Providing support", "How the local authority provides support"),
+    ),
+    Theme(
+        3,
+        "How local authorities ensure safety within the system",
+        (
+            "Ensuring safety within the system",
+            "How the local authority ensures safety in the system",
+            "How the local authority ensures safety within the system",
+            "Ensuring safety",
+        ),
+    ),
+    Theme(4, "Leadership", ("Leadership and workforce", "Handle leadership and workforce")),
+)
+
+# Press-release lists put theme names where QS1, QS6 and QS8 belong (DOMAIN.md §2), so those theme
+# phrasings are also variants of the quality statement.
+QUALITY_STATEMENTS: tuple[QualityStatement, ...] = (
+    QualityStatement(
+        1,
+        1,
+        "Assessing needs",
+        "needs",
+        ("Assessing people's needs", "How the local authority works with people"),
+    ),
+    QualityStatement(
+        2,
+        1,
+        "Supporting people to live healthier lives",
+        "support",
+        ("Supporting people to lead healthier lives", "Supporting healthier lives"),
+    ),
+    QualityStatement(
+        3, 1, "Equity in experience and outcomes", "equity", ("Equity in experiences and outcomes",)
+    ),
+    QualityStatement(
+        4,
+        2,
+        "Care provision, integration and continuity",
+        "care",
+        (
+            "Care provision, integration and continuity of care",
+            "Providing support (care provision, integration and continuity)",
+        ),
+    ),
+    QualityStatement(5, 2, "Partnerships and communities", "partnerships", ("Partnership and communities",)),
+    QualityStatement(
+        6,
+        3,
+        "Safe systems, pathways and transitions",
+        "pathways",
+        ("Safe pathways, systems and transitions", "How the local authority ensures safety in the system"),
+    ),
+    QualityStatement(7, 3, "Safeguarding", "safeguarding"),
+    QualityStatement(
+        8,
+        4,
+        "Governance, management and sustainability",
+        "governance",
+        ("Leadership", "Leadership (management and sustainability)"),
+    ),
+    QualityStatement(9, 4, "Learning, improvement and innovation", "learning"),
+)
+
+RATINGS: tuple[str, ...] = ("Inadequate", "Requires improvement", "Good", "Outstanding")
+
+# CQC's wording for QS scores. Scores are not ratings (DOMAIN.md §3): never print "rated good" for one.
+SCORE_LABELS: dict[int, str] = {
+    1: "Evidence shows significant shortfalls",
+    2: "Evidence shows some shortfalls",
+    3: "Evidence shows a good standard",
+    4: "Evidence shows an exceptional standard",
+}
+
+MAX_LABEL_WORDS = 12
+FUZZY_THRESHOLD = 0.86
+FUZZY_MARGIN = 0.05
+
+_NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten"
+_PREFIX = r"(?:quality\s+statements?|qs|theme)"
+_NUM = rf"(?:\d{{1,2}}|{_NUMBER_WORDS})"
+# "Quality statement one: ...", "Theme 2 - ...", "QS1 ...", "1. ...", "(3) ...", "a) ...".
+_LEADING_NUMBERING = re.compile(
+    rf"^\s*(?:{_PREFIX}\s*{_NUM}?\s*[:.)\-|]+\s*"
+    rf"|{_PREFIX}\s*{_NUM}\s+"
+    r"|\(?\d{1,2}\s*[.):\-|]?\s+"
+    r"|\(?[a-i][.)]\s+)"
+)
+# A trailing score on a press-release line: "Assessing needs – 3", "Safeguarding (2)", "Leadership: score 3".
+_TRAILING_SCORE = re.compile(r"(?:\s*[-:|]\s*|\s+)(?:\(\s*)?(?:score\s*:?\s*)?[1-4](?:\s*\))?\s*$")
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u00a0": " ",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+    }
+)
+_WORD_MAP = {"lead": "live", "experiences": "experience"}
+
+
+def _straighten(s: str) -> str:
+    return s.translate(_TRANSLATE)
+
+
+def normalise_label(s: str) -> str:
+    """Reduce a heading or list label to a comparable key (DOMAIN.md §2 "Matching").
+
+    Lower-cases, straightens quotes, drops leading numbering, "the", "of care" and punctuation (so
+    Oxford commas vanish), and treats lead/live and experience/experiences as the same word.
+    """
+    text = _straighten(s).lower()
+    for _ in range(3):
+        stripped = _LEADING_NUMBERING.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    text = text.replace("&", " and ")
+    text = re.sub(r"['\"]", "", text)
+    words = re.sub(r"[^a-z0-9]+", " ", text).split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "of" and i + 1 < len(words) and words[i + 1] == "care":
+            i += 2
+            continue
+        if word != "the":
+            out.append(_WORD_MAP.get(word, word))
+        i += 1
+    return " ".join(out)
+
+
+def _label_key(label: str) -> str | None:
+    """Normalise a label for matching, or None when it is empty or too long to be a heading."""
+    without_score = _TRAILING_SCORE.sub("", _straighten(label).lower())
+    key = normalise_label(without_score) if without_score.strip() else normalise_label(label)
+    if not key or len(key.split()) > MAX_LABEL_WORDS:
+        return None
+    return key
+
+
+def _build_index(entries: list[tuple[int, str]]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for number, text in entries:
+        key = normalise_label(text)
+        if index.setdefault(key, number) != number:
+            raise AssertionError(f"label {text!r} normalises to a key used by two targets")
+        index[key] = number
+    return index
+
+
+_QS_INDEX = _build_index([(qs.number, t) for qs in QUALITY_STATEMENTS for t in (qs.name, *qs.variants)])
+_THEME_INDEX = _build_index([(th.number, t) for th in THEMES for t in (th.name, *th.variants)])
+_QS_BY_NUMBER = {qs.number: qs for qs in QUALITY_STATEMENTS}
+_QS_BY_SLUG = {qs.slug: qs for qs in QUALITY_STATEMENTS}
+
+
+def _match(label: str, index: dict[str, int]) -> int | None:
+    """Exact key first, then difflib; a near tie between two targets is refused rather than guessed."""
+    key = _label_key(label)
+    if key is None:
+        return None
+    if key in index:
+        return index[key]
+    best: dict[int, float] = {}
+    for candidate, number in index.items():
+        ratio = difflib.SequenceMatcher(None, key, candidate).ratio()
+        if ratio > best.get(number, 0.0):
+            best[number] = ratio
+    ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
+    if not ranked or ranked[0][1] < FUZZY_THRESHOLD:
+        return None
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < FUZZY_MARGIN:
+        return None
+    return ranked[0][0]
+
+
+def match_quality_statement(label: str) -> QualityStatement | None:
+    """The quality statement a heading or short line names, or None; long sentences never match.
+
+    A bare theme name such as "Leadership" maps to the QS that press releases put in its place;
+    when a list of nine is available, map it by position instead.
+    """
+    number = _match(label, _QS_INDEX)
+    return None if number is None else _QS_BY_NUMBER[number]
+
+
+def match_theme(label: str) -> int | None:
+    """The theme number (1-4) a heading names in CQC, LGA or press wording, or None."""
+    return _match(label, _THEME_INDEX)
+
+
+def quality_statement(key: int | str) -> QualityStatement:
+    """Look up a QS by number, canonical name, URL segment ("needs", "theme3/safeguarding") or variant.
+
+    Raises RatingError naming the value, because this is how user-typed score names are resolved.
+    """
+    if isinstance(key, bool):
+        raise RatingError(f"unknown quality statement {key!r}: use 1-9, a name or a URL segment")
+    if isinstance(key, int):
+        if key in _QS_BY_NUMBER:
+            return _QS_BY_NUMBER[key]
+        raise RatingError(f"unknown quality statement {key!r}: numbers run from 1 to 9")
+    text = _straighten(str(key)).strip()
+    lowered = text.lower()
+    number_match = re.fullmatch(r"(?:qs|quality\s+statement)?\s*(\d{1,2})", lowered)
+    if number_match:
+        number = int(number_match.group(1))
+        if number in _QS_BY_NUMBER:
+            return _QS_BY_NUMBER[number]
+        raise RatingError(f"unknown quality statement {key!r}: numbers run from 1 to 9")
+    slug = lowered.rstrip("/").rsplit("/", 1)[-1]
+    if slug in _QS_BY_SLUG:
+        return _QS_BY_SLUG[slug]
+    found = match_quality_statement(text) if text else None
+    if found is None:
+        raise RatingError(
+            f"unknown quality statement {key!r}: use 1-9, a name such as 'Safeguarding' "
+            "or a URL segment such as 'needs'"
+        )
+    return found
+
+
+_RATING_KEYS = {
+    "inadequate": "Inadequate",
+    "requires improvement": "Requires improvement",
+    "require improvement": "Requires improvement",
+    "requires improvements": "Requires improvement",
+    "good": "Good",
+    "outstanding": "Outstanding",
+}
+
+
+def normalise_rating(s: str) -> str | None:
+    """The canonical rating for loosely written text ("requires Improvement", "'Good'"), else None."""
+    key = " ".join(re.sub(r"[^a-z]+", " ", _straighten(s).lower()).split())
+    return _RATING_KEYS.get(key)

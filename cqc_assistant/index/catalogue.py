@@ -1,0 +1,385 @@
+"""The SQLite catalogue: documents with their stored text, sections, chunks, and the BM25 lexical index.
+
+The lexical index is SQLite FTS5 (BM25 ranking) in the same database file, so it is persisted, updated
+incrementally with ingest and remove, and committed in the same transactions as the catalogue.
+Versions move through `pending` → `active` → `deleting`; only `active` ones are ever searched.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import NotFoundError, StoreError
+from ..models import Chunk, DocMeta, Extracted, Section
+
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    council TEXT,
+    councils TEXT NOT NULL DEFAULT '[]',
+    kind TEXT NOT NULL,
+    date TEXT,
+    date_precision TEXT,
+    rating TEXT,
+    percent INTEGER,
+    scores TEXT NOT NULL DEFAULT '{}',
+    content_type TEXT NOT NULL,
+    text TEXT NOT NULL,
+    pages TEXT NOT NULL DEFAULT '[]',
+    n_chunks INTEGER NOT NULL DEFAULT 0,
+    ingested_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'deleting'))
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE INDEX IF NOT EXISTS documents_status ON documents(status);
+CREATE TABLE IF NOT EXISTS sections(
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    theme INTEGER,
+    qs INTEGER,
+    score INTEGER,
+    councils TEXT NOT NULL DEFAULT '[]',
+    boilerplate INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (doc_id, idx)
+);
+CREATE TABLE IF NOT EXISTS chunks(
+    rowid INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    section_idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    page INTEGER,
+    theme INTEGER,
+    qs INTEGER,
+    council_keys TEXT NOT NULL DEFAULT ' ',
+    kind TEXT NOT NULL,
+    date_num INTEGER,
+    boilerplate INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(heading, body, tokenize = 'porter unicode61');
+"""
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    doc_id: str
+    source: str
+    title: str
+    council: str | None
+    councils: list[str]
+    kind: str
+    date: str | None
+    date_precision: str | None
+    rating: str | None
+    percent: int | None
+    scores: dict[int, int]
+    content_type: str
+    n_chunks: int
+    ingested_at: str
+    status: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "source": self.source,
+            "council": self.council,
+            "councils": self.councils,
+            "kind": self.kind,
+            "date": self.date,
+            "date_precision": self.date_precision,
+            "rating": self.rating,
+            "percent": self.percent,
+            "scores": {str(k): v for k, v in sorted(self.scores.items())},
+            "content_type": self.content_type,
+            "chunks": self.n_chunks,
+            "ingested_at": self.ingested_at,
+        }
+
+
+@dataclass(frozen=True)
+class SectionRecord:
+    idx: int
+    title: str
+    start: int
+    end: int
+    theme: int | None
+    qs: int | None
+    score: int | None
+    councils: list[str]
+    boilerplate: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    rowid: int
+    chunk_id: str
+    doc_id: str
+    section_idx: int
+    start: int
+    end: int
+    page: int | None
+    theme: int | None
+    qs: int | None
+    boilerplate: bool
+
+
+_DOC_COLS = (
+    "doc_id, source, title, council, councils, kind, date, date_precision, rating, percent, scores, "
+    "content_type, n_chunks, ingested_at, status"
+)
+
+
+def date_num(date: str | None) -> int | None:
+    """'2025-06-20' → 20250620; '2023-08' → 20230800 (month precision sorts before any day in it)."""
+    if not date:
+        return None
+    parts = date.split("-") + ["00", "00"]
+    return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
+
+
+class Catalogue:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            found = self.get_meta("schema_version")
+            if found is None:
+                self.set_meta("schema_version", SCHEMA_VERSION)
+            elif found != SCHEMA_VERSION:
+                raise StoreError(f"{path}: catalogue schema {found} is not the supported {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable catalogue ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- meta ---------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def library_version(self) -> int:
+        return int(self.get_meta("library_version") or 0)
+
+    def _bump(self) -> None:
+        self.set_meta("library_version", str(self.library_version() + 1))
+
+    # --- reads --------------------------------------------------------------------------------------
+
+    def documents(self, *, status: str = "active") -> list[DocRecord]:
+        rows = self.db.execute(
+            f"SELECT {_DOC_COLS} FROM documents WHERE status = ? ORDER BY date DESC, title", (status,)
+        ).fetchall()
+        return [_doc(r) for r in rows]
+
+    def document(self, doc_id: str) -> DocRecord:
+        row = self.db.execute(
+            f"SELECT {_DOC_COLS} FROM documents WHERE status = 'active' AND doc_id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            matches = self.db.execute(
+                f"SELECT {_DOC_COLS} FROM documents WHERE status = 'active' AND doc_id LIKE ?", (doc_id + "%",)
+            ).fetchall()
+            if len(matches) != 1 or len(doc_id) < 4:
+                raise NotFoundError(f"no document with id {doc_id!r} in the library (see `cqc-assistant docs`)")
+            row = matches[0]
+        return _doc(row)
+
+    def active_for_source(self, source: str) -> DocRecord | None:
+        row = self.db.execute(
+            f"SELECT {_DOC_COLS} FROM documents WHERE status = 'active' AND source = ?", (source,)
+        ).fetchone()
+        return None if row is None else _doc(row)
+
+    def has(self, doc_id: str) -> DocRecord | None:
+        row = self.db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return None if row is None else _doc(row)
+
+    def text(self, doc_id: str) -> str:
+        row = self.db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no document with id {doc_id!r} in the library")
+        return str(row[0])
+
+    def texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(set(doc_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r[0]: r[1] for r in self.db.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN ({marks})", ids)}
+
+    def sections(self, doc_id: str) -> list[SectionRecord]:
+        rows = self.db.execute(
+            'SELECT idx, title, start, "end", theme, qs, score, councils, boilerplate FROM sections '
+            "WHERE doc_id = ? ORDER BY idx",
+            (doc_id,),
+        ).fetchall()
+        return [
+            SectionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), bool(r[8])) for r in rows
+        ]
+
+    def chunks_by_rowid(self, rowids: list[int]) -> dict[int, ChunkRow]:
+        rows = self._chunk_rows("c.rowid", rowids)
+        return {r.rowid: r for r in rows}
+
+    def chunks_by_chunk_id(self, chunk_ids: list[str]) -> dict[str, ChunkRow]:
+        rows = self._chunk_rows("c.chunk_id", chunk_ids)
+        return {r.chunk_id: r for r in rows}
+
+    def _chunk_rows(self, column: str, keys: list[Any]) -> list[ChunkRow]:
+        """Chunks of active documents only: pending or retiring versions are never seen by search."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.db.execute(
+            'SELECT c.rowid, c.chunk_id, c.doc_id, c.section_idx, c.start, c."end", c.page, c.theme, c.qs, '
+            "c.boilerplate FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE d.status = 'active' AND {column} IN ({marks})",
+            keys,
+        ).fetchall()
+        return [ChunkRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9])) for r in rows]
+
+    def count_chunks(self) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE d.status = 'active'"
+        ).fetchone()
+        return int(row[0])
+
+    def lexical(self, match: str, where: str, params: list[Any], limit: int) -> list[tuple[int, float]]:
+        """BM25 over heading and body (heading weighted higher), restricted by a SQL filter on chunks `c`."""
+        sql = (
+            "SELECT f.rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f "
+            "JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE chunks_fts MATCH ? AND d.status = 'active' {where} ORDER BY s LIMIT ?"
+        )
+        try:
+            rows = self.db.execute(sql, [match, *params, limit]).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    # --- writes -------------------------------------------------------------------------------------
+
+    def add_pending(
+        self,
+        doc_id: str,
+        source: str,
+        ex: Extracted,
+        meta: DocMeta,
+        sections: list[Section],
+        chunks: list[Chunk],
+        chunk_councils: list[list[str]],
+    ) -> list[int]:
+        """Write a new version as `pending` (invisible to search); return the chunks' rowids."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        dnum = date_num(meta.date)
+        rowids: list[int] = []
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT INTO documents({_DOC_COLS}, text, pages) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc_id, source, meta.title, meta.council, json.dumps(list(meta.councils)), meta.kind,
+                    meta.date, meta.date_precision, meta.rating, meta.percent,
+                    json.dumps({str(k): v for k, v in meta.scores.items()}), ex.content_type, len(chunks), now,
+                    "pending", ex.text, json.dumps(list(ex.pages)),
+                ),
+            )  # fmt: skip
+            db.executemany(
+                'INSERT INTO sections(doc_id, idx, title, start, "end", theme, qs, score, councils, boilerplate) '
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (doc_id, i, s.title, s.start, s.end, s.theme, s.qs, s.score, json.dumps(list(s.councils)),
+                     int(s.boilerplate))
+                    for i, s in enumerate(sections)
+                ],
+            )  # fmt: skip
+            for ch, keys in zip(chunks, chunk_councils, strict=True):
+                sec = sections[ch.section]
+                cur = db.execute(
+                    'INSERT INTO chunks(chunk_id, doc_id, idx, section_idx, start, "end", page, theme, qs, '
+                    "council_keys, kind, date_num, boilerplate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        f"{doc_id}:{ch.index}", doc_id, ch.index, ch.section, ch.start, ch.end, ch.page, sec.theme,
+                        sec.qs, " " + " ".join(keys) + " ", meta.kind, dnum, int(sec.boilerplate),
+                    ),
+                )  # fmt: skip
+                rowid = int(cur.lastrowid or 0)
+                rowids.append(rowid)
+                db.execute(
+                    "INSERT INTO chunks_fts(rowid, heading, body) VALUES (?, ?, ?)",
+                    (rowid, sec.title, ex.text[ch.start : ch.end]),
+                )
+        return rowids
+
+    def activate(self, doc_id: str, replaces: str | None) -> None:
+        """Make a pending version visible and retire the one it replaces, in one transaction."""
+        with self.transaction() as db:
+            db.execute("UPDATE documents SET status = 'active' WHERE doc_id = ?", (doc_id,))
+            if replaces:
+                db.execute("UPDATE documents SET status = 'deleting' WHERE doc_id = ?", (replaces,))
+            self._bump()
+
+    def mark_deleting(self, doc_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE documents SET status = 'deleting' WHERE doc_id = ?", (doc_id,))
+            self._bump()
+
+    def purge(self, doc_id: str) -> None:
+        """Delete a (non-active) version's rows, its FTS rows included."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id = ?)", (doc_id,))
+            db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            db.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
+            db.execute("DELETE FROM documents WHERE doc_id = ? AND status != 'active'", (doc_id,))
+
+    def unfinished(self) -> list[str]:
+        rows = self.db.execute("SELECT doc_id FROM documents WHERE status != 'active'").fetchall()
+        return [str(r[0]) for r in rows]
+
+
+def _doc(r: tuple[Any, ...]) -> DocRecord:
+    return DocRecord(
+        doc_id=r[0], source=r[1], title=r[2], council=r[3], councils=json.loads(r[4]), kind=r[5], date=r[6],
+        date_precision=r[7], rating=r[8], percent=r[9], scores={int(k): v for k, v in json.loads(r[10]).items()},
+        content_type=r[11], n_chunks=r[12], ingested_at=r[13], status=r[14],
+    )  # fmt: skip

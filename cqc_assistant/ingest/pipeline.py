@@ -1,0 +1,169 @@
+"""Ingest: load → detect → chunk → embed → store, incremental and idempotent.
+
+A new version is written `pending`, its vectors added, then it is activated and the old version retired in one
+catalogue transaction; a failure at any step leaves the previous version searchable and nothing half-stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..councils import council_key
+from ..errors import CqcAssistantError, InputError
+from ..index.catalogue import date_num
+from ..library import Library
+from ..models import Chunk, DocMeta, Extracted, Section
+from .chunking import chunk_document
+from .detect import detect
+from .loaders import load_bytes
+from .sources import RawInput, expand, fetch_url, is_url, read_file
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    source: str
+    status: str  # added | updated | unchanged | failed
+    doc_id: str | None = None
+    title: str | None = None
+    chunks: int = 0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class IngestReport:
+    results: list[IngestResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    def summary(self) -> str:
+        return (
+            f"added {self.count('added')}, updated {self.count('updated')}, "
+            f"unchanged {self.count('unchanged')}, failed {self.failed}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.count("added"),
+            "updated": self.count("updated"),
+            "unchanged": self.count("unchanged"),
+            "failed": self.failed,
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+Progress = Callable[[IngestResult], None]
+
+
+def doc_id_for(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def ingest(library: Library, inputs: list[str], *, progress: Progress | None = None) -> IngestReport:
+    report = IngestReport()
+    with library.writer():
+        for item in expand(inputs):
+            result = _one(library, item) if isinstance(item, str) else IngestResult(item.source, "failed", error=str(item))
+            report.results.append(result)
+            if progress:
+                progress(result)
+    return report
+
+
+def ingest_bytes(library: Library, source: str, data: bytes, suffix: str) -> IngestResult:
+    """For uploads: the same path as files, keyed by the given source name."""
+    with library.writer():
+        return _store(library, RawInput(source=source, data=data, suffix=suffix))
+
+
+def _one(library: Library, item: str) -> IngestResult:
+    s = library.settings
+    try:
+        if is_url(item):
+            raw = fetch_url(
+                item, max_bytes=s.max_url_bytes, timeout_s=s.url_timeout_s,
+                max_redirects=s.max_redirects, block_private=s.block_private_urls,
+            )  # fmt: skip
+        else:
+            raw = read_file(item, s.max_file_bytes)
+    except InputError as exc:
+        return IngestResult(item, "failed", error=str(exc))
+    return _store(library, raw)
+
+
+def _store(library: Library, raw: RawInput) -> IngestResult:
+    cat = library.catalogue
+    try:
+        ex = load_bytes(raw.source, raw.data, raw.suffix)
+        doc_id = doc_id_for(ex.text)
+        existing = cat.has(doc_id)
+        if existing is not None and existing.status == "active":
+            return IngestResult(raw.source, "unchanged", doc_id, existing.title, existing.n_chunks)
+        if existing is not None:  # a leftover pending/deleting row with this content
+            library.vectors.delete_doc(doc_id)
+            cat.purge(doc_id)
+        previous = cat.active_for_source(raw.source)
+        meta, sections = detect(ex, raw.source)
+        chunks = chunk_document(ex, sections)
+        if not chunks:
+            raise InputError(raw.source, "no text could be extracted")
+        keys = [_chunk_councils(meta, sections[c.section]) for c in chunks]
+        vectors = library.embedder.embed([_embed_text(ex, sections[c.section], c) for c in chunks])
+        cat.add_pending(doc_id, raw.source, ex, meta, sections, chunks, keys)
+        try:
+            library.vectors.add(
+                [f"{doc_id}:{c.index}" for c in chunks],
+                vectors,
+                [_vector_meta(doc_id, meta, sections[c.section], k) for c, k in zip(chunks, keys, strict=True)],
+            )
+            cat.activate(doc_id, replaces=previous.doc_id if previous else None)
+        except BaseException:
+            library.vectors.delete_doc(doc_id)
+            cat.purge(doc_id)
+            raise
+        if previous is not None:
+            library.vectors.delete_doc(previous.doc_id)
+            cat.purge(previous.doc_id)
+        return IngestResult(raw.source, "updated" if previous else "added", doc_id, meta.title, len(chunks))
+    except InputError as exc:
+        return IngestResult(raw.source, "failed", error=str(exc))
+    except CqcAssistantError as exc:
+        return IngestResult(raw.source, "failed", error=f"{raw.source}: {exc}")
+    except (MemoryError, RecursionError) as exc:
+        return IngestResult(raw.source, "failed", error=f"{raw.source}: too large or too deeply nested ({type(exc).__name__})")
+
+
+def _chunk_councils(meta: DocMeta, section: Section) -> list[str]:
+    names = section.councils or meta.councils
+    return sorted({council_key(n).replace(" ", "_") for n in names})
+
+
+def _embed_text(ex: Extracted, section: Section, chunk: Chunk) -> str:
+    body = ex.text[chunk.start : chunk.end]
+    if body.startswith(section.title):
+        return body
+    return f"{section.title}: {body}"
+
+
+def _vector_meta(doc_id: str, meta: DocMeta, section: Section, council_keys: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"doc_id": doc_id, "kind": meta.kind, "boilerplate": section.boilerplate}
+    if section.theme is not None:
+        out["theme"] = section.theme
+    if section.qs is not None:
+        out["qs"] = section.qs
+    dnum = date_num(meta.date)
+    if dnum is not None:
+        out["date_num"] = dnum
+    for key in council_keys:
+        out[f"c_{key}"] = True
+    return out

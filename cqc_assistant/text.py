@@ -1,0 +1,60 @@
+"""Offset-preserving text helpers: sentences, words and normalisation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
+# upper-case letter, digit, quote or bullet; abbreviations common in council documents do not end one.
+_ABBREV = {"mr", "mrs", "ms", "dr", "prof", "st", "cllr", "no", "e.g", "i.e", "etc", "vs", "approx", "inc", "ltd"}
+_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9•£])")
+
+
+def paragraphs(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """Non-blank lines (or blank-line separated blocks) as (start, end), trimmed of surrounding space."""
+    end = len(text) if end is None else end
+    for m in re.finditer(r"[^\n]+", text[start:end]):
+        s, e = start + m.start(), start + m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            yield s, e
+
+
+def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """Sentences inside text[start:end] as (start, end) offsets, never crossing a line break."""
+    for ps, pe in paragraphs(text, start, end):
+        cursor = ps
+        for m in _END.finditer(text, ps, pe):
+            word = re.search(r"([A-Za-z.]+)$", text[cursor : m.start()])
+            if word and word.group(1).lower().rstrip(".") in _ABBREV:
+                continue
+            s_end = m.end()
+            if s_end - cursor >= 2:
+                yield from _trim(text, cursor, s_end)
+            cursor = s_end
+        if cursor < pe:
+            yield from _trim(text, cursor, pe)
+
+
+def _trim(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        yield s, e
+
+
+_WORD = re.compile(r"[A-Za-z0-9£%]+(?:['’][a-z]+)?")
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def normalise_space(text: str) -> str:
+    return " ".join(text.split())
