@@ -224,7 +224,6 @@ def _build_index(entries: list[tuple[int, str]]) -> dict[str, int]:
         key = normalise_label(text)
         if index.setdefault(key, number) != number:
             raise AssertionError(f"label {text!r} normalises to a key used by two targets")
-        index[key] = number
     return index
 
 

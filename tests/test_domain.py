@@ -121,6 +121,36 @@ def test_every_qs_variant_maps(label: str, number: int) -> None:
     assert found.number == number
 
 
+# The exact "Variants seen" spellings: these must be stored, not merely reached by the fuzzy fallback.
+DOMAIN_QS_VARIANTS = [
+    ("Assessing people's needs", 1),
+    ("how the local authority works with people", 1),
+    ("Supporting people to lead healthier lives", 2),
+    ("Supporting healthier lives", 2),
+    ("Equity in experiences and outcomes", 3),
+    ("Care provision, integration and continuity of care", 4),
+    ("providing support (care provision, integration and continuity)", 4),
+    ("Partnership and communities", 5),
+    ("Safe pathways, systems and transitions", 6),
+    ("how the local authority ensures safety in the system", 6),
+    ("leadership", 8),
+    ("leadership (management and sustainability)", 8),
+]
+DOMAIN_THEME_VARIANTS = [(label, n) for label, n in THEME_VARIANTS if not label.lower().startswith("theme")]
+
+
+@pytest.mark.parametrize(("label", "number"), DOMAIN_QS_VARIANTS)
+def test_qs_variant_is_stored(label: str, number: int) -> None:
+    qs = QUALITY_STATEMENTS[number - 1]
+    assert normalise_label(label) in {normalise_label(t) for t in (qs.name, *qs.variants)}
+
+
+@pytest.mark.parametrize(("label", "number"), DOMAIN_THEME_VARIANTS)
+def test_theme_variant_is_stored(label: str, number: int) -> None:
+    theme = THEMES[number - 1]
+    assert normalise_label(label) in {normalise_label(t) for t in (theme.name, *theme.variants)}
+
+
 @pytest.mark.parametrize(("label", "number"), THEME_VARIANTS)
 def test_every_theme_variant_maps(label: str, number: int) -> None:
     assert match_theme(label) == number
@@ -163,7 +193,10 @@ def test_themes_table() -> None:
         ("Care provision, integration, and continuity of care", "care provision integration and continuity"),
         ("Supporting people to lead healthier lives", "supporting people to live healthier lives"),
         ("Equity in experiences and outcomes", "equity in experience and outcomes"),
-        ("How the local authority ensures safety in the system", "how local authority ensures safety in system"),
+        (
+            "How the local authority ensures safety in the system",
+            "how local authority ensures safety in system",
+        ),
         ("  Safe   systems,\u00a0pathways  ", "safe systems pathways"),
     ],
 )
