@@ -19,6 +19,7 @@ from .config import Settings
 from .embedding import make_embedder
 from .errors import CqcAssistantError
 from .library import Library
+from .models import KINDS, Answer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,7 +85,8 @@ def ingest(inputs: tuple[str, ...], store: str | None, as_json: bool) -> None:
 
         cqc-assistant ingest reports/ https://www.cqc.org.uk/...
     """
-    from .ingest.pipeline import IngestResult, ingest as run_ingest
+    from .ingest.pipeline import IngestResult
+    from .ingest.pipeline import ingest as run_ingest
 
     lib = open_library(store)
     show_bar = not as_json and sys.stderr.isatty()
@@ -162,3 +164,311 @@ def remove(doc_id: str, store: str | None) -> None:
     lib = open_library(store)
     doc = lib.remove(doc_id)
     click.echo(f"removed {doc.doc_id}  {doc.title}")
+
+
+def filter_options(fn: F) -> F:
+    for opt in reversed(
+        [
+            click.option(
+                "--council",
+                help="Only this council (case-insensitive; 'Liverpool' = 'Liverpool City Council').",
+            ),
+            click.option("--kind", help="Document kind: " + ", ".join(KINDS) + "."),
+            click.option("--theme", help="Theme 1-4 or its name."),
+            click.option("--qs", help="Quality statement 1-9 or its name."),
+            click.option("--since", help="Documents dated on or after YYYY[-MM[-DD]]."),
+            click.option("--until", help="Documents dated on or before YYYY[-MM[-DD]]."),
+        ]
+    ):
+        fn = opt(fn)
+    return fn
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", "k", default=10, show_default=True, help="How many passages.")
+@filter_options
+@store_option
+@json_option
+@friendly
+def search(query: str, k: int, store: str | None, as_json: bool, **filter_values: str | None) -> None:
+    """Hybrid (lexical + dense) search; passages best first.
+
+    Example:
+
+        cqc-assistant search "occupational therapy waiting" --council Liverpool --json
+    """
+    from .index.retriever import HybridRetriever, make_filters
+
+    lib = open_library(store)
+    filters = make_filters(lib, **filter_values)
+    passages = HybridRetriever(lib).search(query, filters, k)
+    if as_json:
+        emit_json([p.to_json() for p in passages])
+        return
+    if not passages:
+        click.echo("No passages matched.")
+    for i, p in enumerate(passages, 1):
+        click.echo(
+            f"[{i}] {p.title[:60]} › {p.section[:50]}  ({p.doc_id} {p.start}-{p.end}, score {p.score:.4f})"
+        )
+        click.echo("    " + " ".join(p.text.split())[:400])
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option(
+    "--batch", type=click.Path(exists=True, dir_okay=False), help="One question a line, or JSONL with 'q'."
+)
+@filter_options
+@store_option
+@json_option
+@friendly
+def ask(
+    question: str | None, batch: str | None, store: str | None, as_json: bool, **filter_values: str | None
+) -> None:
+    """Answer a question with cited passages, or refuse when the library does not hold the answer.
+
+    Example:
+
+        cqc-assistant ask "What did CQC say about waiting lists?" --council Wyvernshire
+    """
+    from .answer import Assistant
+    from .index.retriever import make_filters
+    from .llm import chat_model_from_settings
+
+    if bool(question) == bool(batch):
+        raise click.UsageError("give either a QUESTION or --batch FILE")
+    lib = open_library(store)
+    chat, notice = chat_model_from_settings(lib.settings)
+    if notice:
+        click.echo(f"notice: {notice}", err=True)
+    assistant = Assistant(lib, chat=chat)
+    filters = make_filters(lib, **filter_values)
+    if question:
+        result = assistant.ask(question, filters)
+        if as_json:
+            emit_json(result.to_json())
+        else:
+            _print_answer(result)
+        return
+    assert batch is not None
+    for q in _batch_questions(batch):
+        try:
+            data = assistant.ask(q, filters).to_json()
+        except CqcAssistantError as exc:
+            data = {"question": q, "answer": "", "refused": True, "citations": [], "error": str(exc)}
+        if as_json:
+            emit_json(data)
+        else:
+            click.echo(f"Q: {q}\nA: {data['answer']}\n")
+
+
+def _batch_questions(path: str) -> list[str]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("{"):
+                try:
+                    out.append(str(json.loads(line)["q"]))
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    raise click.ClickException(f"{path}:{n}: not a JSON object with a 'q' field") from None
+            else:
+                out.append(line)
+    return out
+
+
+def _print_answer(result: Answer) -> None:
+    click.echo(result.answer)
+    for c in result.citations:
+        where = f"{c.title[:60]} › {c.section[:50]}"
+        click.echo(f"  [{c.n}] {where} ({c.doc_id} {c.start}-{c.end})")
+
+
+# --- rating calculator and council scorecards ------------------------------------------------------
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("scores", nargs=-1, metavar="[S1 ... S9]")
+@click.option(
+    "--qs",
+    "named",
+    multiple=True,
+    metavar="NAME=SCORE",
+    help="A score by quality statement (number, name or URL segment), e.g. --qs safeguarding=2; "
+    "repeatable. With --method evidence-category: --qs safeguarding=3,3,2,4.",
+)
+@click.option(
+    "--what-if", "show_what_if", is_flag=True, help="List the smallest score rises that reach the next band."
+)
+@click.option(
+    "--method",
+    type=click.Choice(["current", "evidence-category"]),
+    default="current",
+    show_default=True,
+    help="current: one score per QS. evidence-category: the older method, a comma-separated list of "
+    "evidence category scores per QS.",
+)
+@click.option(
+    "--indicative", is_flag=True, help="Mark the result as indicative (pilot), not a formal rating."
+)
+@store_option
+@json_option
+@friendly
+def rate(
+    scores: tuple[str, ...],
+    named: tuple[str, ...],
+    show_what_if: bool,
+    method: str,
+    indicative: bool,
+    store: str | None,
+    as_json: bool,
+) -> None:
+    """Compute the overall % and rating from quality statement scores (CQC's method).
+
+    Give up to nine scores from 1 to 4 in CQC's order (QS1 Assessing needs ... QS9 Learning,
+    improvement and innovation); '-' or 'na' marks a QS not assessed, and --qs NAME=SCORE sets one
+    by name. The published % is the ceiling of 100 x sum / (4 x QS assessed). --store is accepted
+    for uniformity and ignored.
+
+    With --method evidence-category (the older method) each value is a comma-separated list of
+    evidence category scores for that QS, e.g. `3,3,2,4`; each QS score is derived from them.
+
+    Examples:
+
+    \b
+        cqc-assistant rate 3 3 3 3 3 3 3 3 3 --json
+        cqc-assistant rate 3 3 2 3 4 3 3 3 - --what-if
+        cqc-assistant rate --qs safeguarding=2 --qs needs=3
+        cqc-assistant rate --method evidence-category 3,3,2,4 3,3,3 - 2,3,3,3
+    """
+    from .domain import quality_statement
+    from .rating import parse_evidence_categories, parse_scores, rate_legacy, what_if, what_if_count
+    from .rating import rate as rate_scores
+
+    if method == "evidence-category":
+        result = rate_legacy(parse_evidence_categories(scores, named), indicative=indicative)
+    else:
+        result = rate_scores(parse_scores(scores, named), indicative=indicative)
+    options = what_if(result, limit=20 if as_json else 10) if show_what_if else []
+    if as_json:
+        data = result.to_json()
+        if show_what_if:
+            data["what_if"] = [o.to_json() for o in options]
+            data["what_if_total"] = what_if_count(result)
+        emit_json(data)
+        return
+    shown = " ".join(f"QS{n}={'-' if s is None else s}" for n, s in result.scores.items())
+    click.echo(f"Rating:     {result.rating}{' (indicative)' if indicative else ''}")
+    click.echo(f"Percent:    {result.percent}% (published figure: ceiling of the exact value)")
+    click.echo(
+        f"Exact:      {result.percent_exact_display:.2f}% = {result.total}/{result.maximum} points "
+        f"over {_plural(result.n, 'quality statement')}"
+    )
+    click.echo(f"Scores:     {shown}")
+    for item in result.legacy:
+        cats = ",".join(str(c) for c in item.categories)
+        name = quality_statement(item.qs).name
+        click.echo(f"  QS{item.qs} {name}: categories {cats} → {item.percent}% → score {item.score}")
+    click.echo(f"Derivation: {result.derivation}")
+    if result.boundary_warning:
+        click.echo(f"Boundary:   {result.boundary_warning}")
+    if result.next_band is None:
+        click.echo("Next band:  none (Outstanding is the top band)")
+    else:
+        nb = result.next_band
+        click.echo(
+            f"Next band:  {nb.rating} is {_plural(nb.points_needed, 'percentage point')} away "
+            f"(at least {_plural(nb.steps_needed, 'score step')} of +1)"
+        )
+    for warning in result.warnings:
+        if warning != result.boundary_warning:
+            click.echo(f"Note:       {warning}")
+    if show_what_if:
+        if not options:
+            click.echo("What if:    no higher band to reach")
+        else:
+            total = what_if_count(result)
+            more = f", showing {len(options)} of {total}" if total > len(options) else ""
+            click.echo(f"What if ({_plural(options[0].steps, 'step')} to {options[0].rating}{more}):")
+            for option in options:
+                click.echo(f"  - {option.describe()}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@cli.command()
+@click.argument("council", required=False)
+@store_option
+@json_option
+@friendly
+def scorecard(council: str | None, store: str | None, as_json: bool) -> None:
+    """Show each council's stated QS scores with citations, beside the calculator's rating.
+
+    Scores come from CQC quality-statement pages (the `Score: N` line) and press releases (the list
+    of nine); every score cites the passage that states it. The computed % and rating are set beside
+    every rating or % the council's documents state, and any disagreement is flagged. COUNCIL is
+    optional ('wyvernshire' matches 'Wyvernshire County Council'); without it, every council with
+    stated scores is shown.
+
+    Example:
+
+        cqc-assistant scorecard Wyvernshire --json
+    """
+    from .scorecard import build_scorecard
+
+    lib = open_library(store)
+    card = build_scorecard(lib, council)
+    if as_json:
+        emit_json(card.to_json())
+        return
+    if not card.councils:
+        click.echo("No document in the library states quality statement scores.")
+        return
+    for i, c in enumerate(card.councils):
+        if i:
+            click.echo("")
+        _print_council_scorecard(c)
+
+
+def _print_council_scorecard(c: Any) -> None:
+    from .scorecard import CouncilScorecard
+
+    assert isinstance(c, CouncilScorecard)
+    click.echo(c.council)
+    for e in c.entries:
+        score = "-" if e.score is None else str(e.score)
+        click.echo(f"  QS{e.qs} {e.name[:44]:44} {score}")
+        for s in e.statements:
+            if s.citation is None:
+                click.echo(f"      {s.score}  {s.kind} {s.doc_id} (passage not located)")
+                continue
+            cite = s.citation
+            where = cite.title[:60] + (f" › {cite.section[:40]}" if cite.section != cite.title else "")
+            span = f"{cite.doc_id} {cite.start}-{cite.end}"
+            click.echo(f'      {s.score}  [{cite.n}] {where} ({span}) "{cite.quote[:70]}"')
+        if e.conflict:
+            click.echo(f"      ! {e.conflict}")
+    if c.result is not None:
+        r = c.result
+        click.echo(
+            f"  Computed: {r.total}/{r.maximum} = {r.percent_exact_display:.2f}% → {r.percent}% → {r.rating}"
+        )
+        if r.boundary_warning:
+            click.echo(f"  Boundary: {r.boundary_warning}")
+    for f in c.stated:
+        figures = ", ".join(x for x in (f.rating, None if f.percent is None else f"{f.percent}%") if x)
+        verdict = "agrees" if f.agrees else "DISAGREES: " + "; ".join(f.mismatches)
+        click.echo(f"  Stated: {figures} in {f.kind} {f.doc_id} ({f.title[:50]}) — {verdict}")
+        for figure_cite in (f.rating_citation, f.percent_citation):
+            if figure_cite is not None:
+                fc = figure_cite
+                click.echo(f'      [{fc.n}] ({fc.doc_id} {fc.start}-{fc.end}) "{fc.quote[:90]}"')
+    for warning in c.warnings:
+        click.echo(f"  ! {warning}")
+    click.echo(f"  Verdict: {'consistent' if c.agrees else 'INCONSISTENT: see the lines marked above'}")

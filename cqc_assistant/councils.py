@@ -17,7 +17,9 @@ _FULL = re.compile(
     r"\b((?:[A-Z][a-zA-Z'’-]+\s+){0,3}?(?:[A-Z][a-zA-Z'’-]+))\s+"
     r"(City|County|Borough|Metropolitan Borough|District|Unitary)\s+Council\b"
 )
-_LONDON = re.compile(r"\b(?:London|Royal) Borough of ((?:[A-Z][a-z]+)(?:\s+(?:and|upon)\s+[A-Z][a-z]+|\s+[A-Z][a-z]+)?)")
+_LONDON = re.compile(
+    r"\b(?:London|Royal) Borough of ((?:[A-Z][a-z]+)(?:\s+(?:and|upon)\s+[A-Z][a-z]+|\s+[A-Z][a-z]+)?)"
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,12 @@ def council_key(name: str) -> str:
     """A stable lower-case key: 'Liverpool City Council' and 'liverpool' both give 'liverpool'."""
     s = name.lower().replace("’", "'").replace("&", "and")
     s = re.sub(r"'s\b", "", s)
-    s = re.sub(r"\b(the|london borough of|royal borough of|city of|borough of|council|county|city|"
-               r"metropolitan|borough|district|unitary|corporation|mbc|cc)\b", " ", s)
+    s = re.sub(
+        r"\b(the|london borough of|royal borough of|city of|borough of|council|county|city|"
+        r"metropolitan|borough|district|unitary|corporation|mbc|cc)\b",
+        " ",
+        s,
+    )
     s = re.sub(r"[^a-z0-9]+", " ", s).strip()
     return s or name.lower().strip()
 
@@ -49,7 +55,9 @@ def known_councils() -> tuple[Council, ...]:
         if not line.strip():
             continue
         name, short, aliases = (line.split("\t") + ["", ""])[:3]
-        out.append(Council(name.strip(), short.strip(), tuple(a.strip() for a in aliases.split("|") if a.strip())))
+        out.append(
+            Council(name.strip(), short.strip(), tuple(a.strip() for a in aliases.split("|") if a.strip()))
+        )
     return tuple(out)
 
 

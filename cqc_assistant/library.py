@@ -32,7 +32,10 @@ class Library:
         home.mkdir(parents=True, exist_ok=True)
         catalogue = Catalogue(home / "catalogue.sqlite3")
         vectors = VectorStore(
-            home / "chroma", embedder_name=embedder.name, dimension=embedder.dimension, url=settings.chroma_url
+            home / "chroma",
+            embedder_name=embedder.name,
+            dimension=embedder.dimension,
+            url=settings.chroma_url,
         )
         return cls(settings=settings, embedder=embedder, catalogue=catalogue, vectors=vectors)
 

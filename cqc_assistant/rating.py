@@ -29,6 +29,7 @@ __all__ = [
     "ScoreChange",
     "WhatIfOption",
     "compare_stated",
+    "parse_evidence_categories",
     "parse_scores",
     "percent_ceiling",
     "percent_floor",
@@ -573,3 +574,59 @@ def parse_scores(positional: Sequence[str], named: Sequence[str]) -> dict[int, i
     if all(score is None for score in scores.values()):
         raise RatingError("no quality statement assessed: give at least one score from 1 to 4")
     return scores
+
+
+def _parse_categories(text: str, where: str) -> list[int] | None:
+    value = text.strip()
+    if value.lower() in NOT_ASSESSED:
+        return None
+    parts = [part for part in re.split(r"[,\s]+", value) if part]
+    if not parts:
+        raise RatingError(f"no evidence category scores for {where} in {text!r} (use '-' if not assessed)")
+    if len(parts) > MAX_EVIDENCE_CATEGORIES:
+        raise RatingError(
+            f"{len(parts)} evidence category scores for {where} in {text!r}: there are only "
+            f"{MAX_EVIDENCE_CATEGORIES} evidence categories"
+        )
+    out: list[int] = []
+    for part in parts:
+        if not re.fullmatch(r"[+-]?\d+", part):
+            raise RatingError(
+                f"evidence category score {part!r} for {where} (in {text!r}) "
+                "is not a whole number from 1 to 4"
+            )
+        number = int(part)
+        if not MIN_SCORE <= number <= MAX_SCORE:
+            raise RatingError(f"evidence category score {part!r} for {where} (in {text!r}) is outside 1 to 4")
+        out.append(number)
+    return out
+
+
+def parse_evidence_categories(positional: Sequence[str], named: Sequence[str]) -> dict[int, list[int] | None]:
+    """Parse command-line input for the legacy method: one comma-separated list of category scores per QS.
+
+    Positional values are QS1..QS9 in order ("3,3,2,4"), then `name=3,3,2` pairs; "-" or "na" marks a
+    QS not assessed. The result feeds `rate_legacy`. Errors name the offending value.
+    """
+    if len(positional) > NUM_QS:
+        raise RatingError(
+            f"{len(positional)} positional category lists given (extra: {positional[NUM_QS]!r}): "
+            f"there are only {NUM_QS} quality statements"
+        )
+    categories: dict[int, list[int] | None] = {}
+    for i, text in enumerate(positional):
+        qs = QUALITY_STATEMENTS[i]
+        categories[qs.number] = _parse_categories(text, f"QS{qs.number} ({qs.name})")
+    for pair in named:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise RatingError(f"named category scores {pair!r} must look like 'safeguarding=3,3,2,4'")
+        qs = quality_statement(key.strip())
+        if qs.number in categories:
+            raise RatingError(f"quality statement {qs.number} ({qs.name}) given twice (again as {pair!r})")
+        categories[qs.number] = _parse_categories(value, f"QS{qs.number} ({qs.name})")
+    if all(value is None for value in categories.values()):
+        raise RatingError(
+            "no quality statement assessed: give at least one list of category scores from 1 to 4"
+        )
+    return categories

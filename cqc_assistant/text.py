@@ -7,7 +7,23 @@ from collections.abc import Iterator
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
 # upper-case letter, digit, quote or bullet; abbreviations common in council documents do not end one.
-_ABBREV = {"mr", "mrs", "ms", "dr", "prof", "st", "cllr", "no", "e.g", "i.e", "etc", "vs", "approx", "inc", "ltd"}
+_ABBREV = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "cllr",
+    "no",
+    "e.g",
+    "i.e",
+    "etc",
+    "vs",
+    "approx",
+    "inc",
+    "ltd",
+}
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9•£])")
 
 

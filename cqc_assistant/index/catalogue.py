@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS chunks(
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(heading, body, tokenize = 'porter unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 """
 
 
@@ -218,10 +219,13 @@ class Catalogue:
         ).fetchone()
         if row is None:
             matches = self.db.execute(
-                f"SELECT {_DOC_COLS} FROM documents WHERE status = 'active' AND doc_id LIKE ?", (doc_id + "%",)
+                f"SELECT {_DOC_COLS} FROM documents WHERE status = 'active' AND doc_id LIKE ?",
+                (doc_id + "%",),
             ).fetchall()
             if len(matches) != 1 or len(doc_id) < 4:
-                raise NotFoundError(f"no document with id {doc_id!r} in the library (see `cqc-assistant docs`)")
+                raise NotFoundError(
+                    f"no document with id {doc_id!r} in the library (see `cqc-assistant docs`)"
+                )
             row = matches[0]
         return _doc(row)
 
@@ -246,7 +250,10 @@ class Catalogue:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        return {r[0]: r[1] for r in self.db.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN ({marks})", ids)}
+        return {
+            r[0]: r[1]
+            for r in self.db.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN ({marks})", ids)
+        }
 
     def sections(self, doc_id: str) -> list[SectionRecord]:
         rows = self.db.execute(
@@ -255,7 +262,8 @@ class Catalogue:
             (doc_id,),
         ).fetchall()
         return [
-            SectionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), bool(r[8])) for r in rows
+            SectionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), bool(r[8]))
+            for r in rows
         ]
 
     def chunks_by_rowid(self, rowids: list[int]) -> dict[int, ChunkRow]:
@@ -297,6 +305,17 @@ class Catalogue:
         except sqlite3.OperationalError:
             return []
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def document_frequencies(self, stems: list[str]) -> tuple[int, dict[str, int]]:
+        """(number of chunks, chunks containing each stemmed term): the IDF behind answer scoring."""
+        total = int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        if not stems:
+            return total, {}
+        marks = ",".join("?" * len(stems))
+        rows = self.db.execute(
+            f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", stems
+        ).fetchall()
+        return total, {str(t): int(d) for t, d in rows}
 
     # --- writes -------------------------------------------------------------------------------------
 
@@ -367,7 +386,9 @@ class Catalogue:
     def purge(self, doc_id: str) -> None:
         """Delete a (non-active) version's rows, its FTS rows included."""
         with self.transaction() as db:
-            db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id = ?)", (doc_id,))
+            db.execute(
+                "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id = ?)", (doc_id,)
+            )
             db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM documents WHERE doc_id = ? AND status != 'active'", (doc_id,))

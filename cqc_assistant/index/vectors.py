@@ -38,7 +38,9 @@ def _client(path: Path, url: str | None) -> Any:
         )
         client.heartbeat()
     except Exception as exc:  # noqa: BLE001 - connection errors come in many types
-        raise StoreError(f"cannot reach a Chroma server at {url} ({type(exc).__name__}: {str(exc)[:160]})") from None
+        raise StoreError(
+            f"cannot reach a Chroma server at {url} ({type(exc).__name__}: {str(exc)[:160]})"
+        ) from None
     return client
 
 
@@ -53,7 +55,9 @@ class VectorStore:
                 metadata={"hnsw:space": "cosine", "embedder": embedder_name, "dimension": dimension},
             )
         except Exception as exc:  # noqa: BLE001
-            raise StoreError(f"cannot open the Chroma collection ({type(exc).__name__}: {str(exc)[:160]})") from None
+            raise StoreError(
+                f"cannot open the Chroma collection ({type(exc).__name__}: {str(exc)[:160]})"
+            ) from None
         meta = self.collection.metadata or {}
         if meta.get("embedder") != embedder_name or int(meta.get("dimension", dimension)) != dimension:
             raise StoreError(
@@ -63,12 +67,17 @@ class VectorStore:
             )
 
     def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
-        for i in range(0, len(ids), MAX_BATCH):
-            self.collection.upsert(
-                ids=ids[i : i + MAX_BATCH],
-                embeddings=vectors[i : i + MAX_BATCH].tolist(),
-                metadatas=metadatas[i : i + MAX_BATCH],
-            )
+        """Upsert in batches; a Chroma failure becomes a StoreError so ingest reports it per document."""
+        try:
+            for i in range(0, len(ids), MAX_BATCH):
+                self.collection.upsert(
+                    ids=ids[i : i + MAX_BATCH],
+                    embeddings=vectors[i : i + MAX_BATCH].tolist(),
+                    metadatas=metadatas[i : i + MAX_BATCH],
+                )
+        except Exception as exc:  # noqa: BLE001 - Chroma raises many untyped errors
+            reason = f"{type(exc).__name__}: {str(exc)[:160]}"
+            raise StoreError(f"cannot write to the vector store ({reason})") from None
 
     def delete_doc(self, doc_id: str) -> None:
         self.collection.delete(where={"doc_id": doc_id})
@@ -81,7 +90,10 @@ class VectorStore:
         if n == 0:
             return []
         res = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(k, n), where=where or None, include=["distances"]
+            query_embeddings=[vector.tolist()],
+            n_results=min(k, n),
+            where=where or None,
+            include=["distances"],
         )
         ids = res["ids"][0] if res["ids"] else []
         dists = res["distances"][0] if res.get("distances") else []

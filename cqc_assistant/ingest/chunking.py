@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..models import Chunk, Extracted, Section
 from ..text import paragraphs, sentences
 
@@ -11,8 +13,12 @@ MAX_CHARS = 600
 def chunk_document(ex: Extracted, sections: list[Section], max_chars: int = MAX_CHARS) -> list[Chunk]:
     chunks: list[Chunk] = []
     for si, sec in enumerate(sections):
-        for start, end in _section_spans(ex.text, sec, max_chars):
-            chunks.append(Chunk(index=len(chunks), start=start, end=end, section=si, page=ex.page_at(start)))
+        # No chunk crosses a page either, so its page number holds for every word of it.
+        cuts = [sec.start, *(p for p in ex.pages if sec.start < p < sec.end), sec.end]
+        for lo, hi in zip(cuts, cuts[1:], strict=False):
+            for start, end in _section_spans(ex.text, replace(sec, start=lo, end=hi), max_chars):
+                page = ex.page_at(start)
+                chunks.append(Chunk(index=len(chunks), start=start, end=end, section=si, page=page))
     return chunks
 
 

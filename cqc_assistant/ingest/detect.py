@@ -17,11 +17,23 @@ _RATING = r"(outstanding|good|requires\s+improvement|inadequate)"
 _Q = r"[\"'‘’“”]?"
 _RATING_PATTERNS = [
     re.compile(rf"\boverall\s+rating\s*(?:of|is|was|:|-|–)?\s*{_Q}{_RATING}\b", re.I),
-    re.compile(rf"\brated\b[^.\n]{{0,90}}?\b(?:adult social care|adults'? services|care act)[^.\n]{{0,60}}?\bas\s+{_Q}{_RATING}\b", re.I),
-    re.compile(rf"\brates\b[^.\n]{{0,90}}?\b(?:adult social care|care act)[^.\n]{{0,40}}?\bas\s+{_Q}{_RATING}\b", re.I),
-    re.compile(rf"\b(?:received|receive|receiving|given|awarded|achieved|gets?)\s+(?:an?\s+)?(?:overall\s+)?{_Q}{_RATING}{_Q}\s+rating\b", re.I),
+    re.compile(
+        rf"\brated\b[^.\n]{{0,90}}?\b(?:adult social care|adults'? services|care act)[^.\n]{{0,60}}?\bas\s+{_Q}{_RATING}\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\brates\b[^.\n]{{0,90}}?\b(?:adult social care|care act)[^.\n]{{0,40}}?\bas\s+{_Q}{_RATING}\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?:received|receive|receiving|given|awarded|achieved|gets?)\s+(?:an?\s+)?(?:overall\s+)?{_Q}{_RATING}{_Q}\s+rating\b",
+        re.I,
+    ),
     re.compile(rf"\b(?:gave|given)\s+(?:\w+\s+){{0,3}}?a\s+rating\s+of\s+{_Q}{_RATING}\b", re.I),
-    re.compile(rf"\b(?:adult social care|adults'? services)\b[^.\n]{{0,40}}?\brated\s+(?:as\s+)?{_Q}{_RATING}\b", re.I),
+    re.compile(
+        rf"\b(?:adult social care|adults'? services)\b[^.\n]{{0,40}}?\brated\s+(?:as\s+)?{_Q}{_RATING}\b",
+        re.I,
+    ),
     re.compile(rf"\bindicative\s+rating\s*(?:of|:)?\s*{_Q}{_RATING}\b", re.I),
 ]
 _RATING_EXCLUDE = re.compile(r"care homes?|provider|hospital|quality statement|safeguarding rated", re.I)
@@ -45,7 +57,13 @@ _DATE_CUES = [
 ]
 
 _SCORE = re.compile(r"\bScore\s*:\s*([1-4])\b")
-_SCORE_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s*|[-•*]\s*)?(?P<label>[A-Za-z][^|\n]{2,120}?)\s*(?:[–—:|-]|\|\s*)\s*(?P<score>[1-4])\s*$")
+_SCORE_ITEM = re.compile(
+    r"^\s*(?:\d{1,2}[.)]\s*|[-•*]\s*)?(?P<label>[A-Za-z][^|\n]{2,120}?)\s*(?:[–—:|-]|\|\s*)\s*(?P<score>[1-4])\s*$"
+)
+# A `Theme | Area | Score` table row (Markdown, .docx, HTML): the label is the cell before the score.
+_SCORE_ROW = re.compile(
+    r"^\s*\|?(?:[^|\n]*\|)*?\s*(?P<label>[A-Za-z][^|\n]{2,120}?)\s*\|\s*(?P<score>[1-4])\s*\|?\s*$"
+)
 _PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
 
 _RESET_HEADINGS = re.compile(
@@ -54,11 +72,20 @@ _RESET_HEADINGS = re.compile(
     r"financial facts|overview|notes to editors|methodology|the peer team|what we did)",
     re.I,
 )
-_BOILERPLATE = re.compile(r"^(what people expect|the local authority commitment|i statements?|we statements?)\b", re.I)
+_BOILERPLATE = re.compile(
+    r"^(what people expect|the local authority commitment|i statements?|we statements?)\b", re.I
+)
 _BULLET = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)])\s+")
 _THEME_HINTS = {
     1: ("assessing needs", "healthier lives", "wellbeing", "equity", "working with people", "prevention"),
-    2: ("care provision", "integration", "partnership", "market shaping", "commissioning", "providing support"),
+    2: (
+        "care provision",
+        "integration",
+        "partnership",
+        "market shaping",
+        "commissioning",
+        "providing support",
+    ),
     3: ("safeguarding", "safe systems", "safe pathways", "transitions", "ensuring safety"),
     4: ("leaders", "leadership", "governance", "learning, improvement", "innovation"),
 }
@@ -68,6 +95,7 @@ def detect(ex: Extracted, source: str = "") -> tuple[DocMeta, list[Section]]:
     text = ex.text
     headings = list(ex.headings) or _line_headings(text)
     sections = _sections(text, headings, ex.title)
+    sections = _split_at_theme_intros(text, sections)
     sections = _tag_sections(text, sections)
     head = text[:1500]
     title = _title(ex, headings)
@@ -99,7 +127,8 @@ def detect(ex: Extracted, source: str = "") -> tuple[DocMeta, list[Section]]:
 
 
 _TITLE_CUE = re.compile(
-    r"peer challenge|preparation for assurance|local authority assessment|^CQC (rates|publishes)|peer review", re.I
+    r"peer challenge|preparation for assurance|local authority assessment|^CQC (rates|publishes)|peer review",
+    re.I,
 )
 
 
@@ -151,12 +180,43 @@ def _sections(text: str, headings: list[Heading], title: str) -> list[Section]:
     if not headings:
         return [Section(title=title or "Document", start=0, end=len(text))]
     out: list[Section] = []
-    if text[: headings[0].start].strip():
-        out.append(Section(title=title or "Introduction", start=0, end=headings[0].start))
+    first = _heading_line_start(text, headings[0])
+    if text[:first].strip():
+        out.append(Section(title=title or "Introduction", start=0, end=first))
     for i, h in enumerate(headings):
-        end = headings[i + 1].start if i + 1 < len(headings) else len(text)
+        end = _heading_line_start(text, headings[i + 1]) if i + 1 < len(headings) else len(text)
         out.append(Section(title=text[h.start : h.end].strip(), start=h.start, end=end))
     return [replace(s, boilerplate=bool(_BOILERPLATE.match(s.title))) for s in out]
+
+
+_THEME_INTRO = re.compile(r"^[ \t]*This relates to\b[^\n]{0,300}$", re.I | re.M)
+_LGA_THEME_TITLES = {1: "Working with people", 2: "Providing support", 3: "Ensuring safety", 4: "Leadership"}
+
+
+def _heading_line_start(text: str, h: Heading) -> int:
+    """Where a heading's line starts, so a Markdown "## " ends no section; else the heading itself."""
+    line_start = text.rfind("\n", 0, h.start) + 1
+    return line_start if not text[line_start : h.start].strip("# \t") else h.start
+
+
+def _split_at_theme_intros(text: str, sections: list[Section]) -> list[Section]:
+    """Start a theme section at a "This relates to ..." line whose heading was lost (seed 001's Leadership).
+
+    A line that opens its section already follows its theme heading and is handled by `_tag_sections`.
+    """
+    out: list[Section] = []
+    for s in sections:
+        first = re.search(r"\n[ \t]*\S", text[s.start : s.end])  # the first body line after the heading
+        for m in _THEME_INTRO.finditer(text, s.start, s.end):
+            if first is None or m.start() <= s.start + first.start() + 1:
+                continue
+            theme = _theme_from_hint(m.group(0))
+            if theme is None:
+                continue
+            out.append(replace(s, end=m.start()))
+            s = replace(s, title=_LGA_THEME_TITLES[theme], start=m.start())
+        out.append(s)
+    return out
 
 
 def _tag_sections(text: str, sections: list[Section]) -> list[Section]:
@@ -218,7 +278,10 @@ def _kind(title: str, head: str, sections: list[Section], source: str) -> str:
         "cqc.org.uk/press-release" in source.lower()
     ):
         return "cqc_press_release"
-    if re.search(r":\s*local authority assessment\b", top, re.I) or "local-authority-assessment-reports" in source:
+    if (
+        re.search(r":\s*local authority assessment\b", top, re.I)
+        or "local-authority-assessment-reports" in source
+    ):
         return "cqc_assessment"
     if sum(1 for s in sections if s.qs and s.score) >= 3:
         return "cqc_assessment"
@@ -298,7 +361,7 @@ def _score_list(text: str) -> dict[int, int]:
     best: list[tuple[str, int]] = []
     run: list[tuple[str, int]] = []
     for ln in lines:
-        m = _SCORE_ITEM.match(ln)
+        m = _SCORE_ITEM.match(ln) or _SCORE_ROW.match(ln)
         if m and len(m.group("label").split()) <= 14:
             run.append((m.group("label").strip(), int(m.group("score"))))
             continue

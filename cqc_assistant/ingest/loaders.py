@@ -122,7 +122,7 @@ def _first_line(text: str) -> str:
 # --- HTML --------------------------------------------------------------------------------------------
 
 _BLOCK = {
-    "p", "li", "dt", "dd", "blockquote", "pre", "td", "th", "caption", "figcaption",
+    "p", "li", "dt", "dd", "blockquote", "pre", "caption", "figcaption",
     "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "article", "main", "tr", "summary", "address",
 }  # fmt: skip
 _DROP = "script, style, noscript, template, svg, iframe, object, embed, nav, footer, form, button, select"
@@ -151,7 +151,9 @@ class _TextBuilder:
 def load_html(source: str, data: bytes) -> Extracted:
     from selectolax.lexbor import LexborHTMLParser
 
-    html = data.decode("utf-8", errors="replace") if not data.startswith(b"\xff\xfe") else data.decode("utf-16")
+    html = (
+        data.decode("utf-8", errors="replace") if not data.startswith(b"\xff\xfe") else data.decode("utf-16")
+    )
     if html.count("<") > MAX_HTML_NODES:
         raise InputError(source, f"HTML has too many elements (over {MAX_HTML_NODES:,})")
     try:
@@ -169,7 +171,9 @@ def load_html(source: str, data: bytes) -> Extracted:
     if not title and out.headings:
         h = out.headings[0]
         title = "".join(out.parts)[h.start : h.end]
-    return Extracted(text="".join(out.parts), title=title, headings=tuple(out.headings), content_type="text/html")
+    return Extracted(
+        text="".join(out.parts), title=title, headings=tuple(out.headings), content_type="text/html"
+    )
 
 
 def _walk_html(root: object, out: _TextBuilder) -> None:
@@ -186,6 +190,8 @@ def _walk_html(root: object, out: _TextBuilder) -> None:
         if tag == "-text":
             pending.append(getattr(node, "text_content", "") or "")
             continue
+        if tag in ("td", "th") and "".join(pending).strip():
+            pending.append(" | ")  # a table row is one line, its cells separated as in .docx tables
         if tag == "br":
             out.add("".join(pending))
             pending = []
@@ -220,9 +226,9 @@ def load_pdf(source: str, data: bytes) -> Extracted:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             try:
-                ok = reader.decrypt("")
+                ok = bool(reader.decrypt(""))
             except Exception:  # noqa: BLE001
-                ok = 0
+                ok = False
             if not ok:
                 raise InputError(source, "the PDF is encrypted (password protected)")
         pages: list[int] = []
@@ -237,15 +243,22 @@ def load_pdf(source: str, data: bytes) -> Extracted:
             pages.append(length)
             parts.append(page_text)
             length += len(page_text)
-        title = str((reader.metadata or {}).get("/Title") or "") if reader.metadata else ""
+        title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
-        raise InputError(source, f"corrupt or unreadable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
+        raise InputError(
+            source, f"corrupt or unreadable PDF ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - pypdf raises many untyped errors on broken files
         raise InputError(source, f"corrupt or unreadable PDF ({type(exc).__name__})") from None
     text = "".join(parts)
-    return Extracted(text=text, title=title.strip() or _first_line(text), pages=tuple(pages), content_type="application/pdf")
+    return Extracted(
+        text=text,
+        title=title.strip() or _first_line(text),
+        pages=tuple(pages),
+        content_type="application/pdf",
+    )
 
 
 # --- DOCX --------------------------------------------------------------------------------------------
@@ -256,7 +269,9 @@ def load_docx(source: str, data: bytes) -> Extracted:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(i.file_size for i in zf.infolist())
             if total > MAX_DOCX_UNZIPPED:
-                raise InputError(source, f"the .docx unpacks to {total:,} bytes (a zip bomb?); limit {MAX_DOCX_UNZIPPED:,}")
+                raise InputError(
+                    source, f"the .docx unpacks to {total:,} bytes (a zip bomb?); limit {MAX_DOCX_UNZIPPED:,}"
+                )
             if "word/document.xml" not in zf.namelist():
                 raise InputError(source, "not a Word document (no word/document.xml inside)")
     except zipfile.BadZipFile:

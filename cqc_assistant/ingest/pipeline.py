@@ -73,7 +73,11 @@ def ingest(library: Library, inputs: list[str], *, progress: Progress | None = N
     report = IngestReport()
     with library.writer():
         for item in expand(inputs):
-            result = _one(library, item) if isinstance(item, str) else IngestResult(item.source, "failed", error=str(item))
+            result = (
+                _one(library, item)
+                if isinstance(item, str)
+                else IngestResult(item.source, "failed", error=str(item))
+            )
             report.results.append(result)
             if progress:
                 progress(result)
@@ -118,13 +122,20 @@ def _store(library: Library, raw: RawInput) -> IngestResult:
         if not chunks:
             raise InputError(raw.source, "no text could be extracted")
         keys = [_chunk_councils(meta, sections[c.section]) for c in chunks]
-        vectors = library.embedder.embed([_embed_text(ex, sections[c.section], c) for c in chunks])
+        try:
+            vectors = library.embedder.embed([_embed_text(ex, sections[c.section], c) for c in chunks])
+        except Exception as exc:  # noqa: BLE001 - a model failure fails this document, not the batch
+            reason = f"embedding failed ({type(exc).__name__}: {str(exc)[:160]})"
+            return IngestResult(raw.source, "failed", error=f"{raw.source}: {reason}")
         cat.add_pending(doc_id, raw.source, ex, meta, sections, chunks, keys)
         try:
             library.vectors.add(
                 [f"{doc_id}:{c.index}" for c in chunks],
                 vectors,
-                [_vector_meta(doc_id, meta, sections[c.section], k) for c, k in zip(chunks, keys, strict=True)],
+                [
+                    _vector_meta(doc_id, meta, sections[c.section], k)
+                    for c, k in zip(chunks, keys, strict=True)
+                ],
             )
             cat.activate(doc_id, replaces=previous.doc_id if previous else None)
         except BaseException:
@@ -140,7 +151,9 @@ def _store(library: Library, raw: RawInput) -> IngestResult:
     except CqcAssistantError as exc:
         return IngestResult(raw.source, "failed", error=f"{raw.source}: {exc}")
     except (MemoryError, RecursionError) as exc:
-        return IngestResult(raw.source, "failed", error=f"{raw.source}: too large or too deeply nested ({type(exc).__name__})")
+        return IngestResult(
+            raw.source, "failed", error=f"{raw.source}: too large or too deeply nested ({type(exc).__name__})"
+        )
 
 
 def _chunk_councils(meta: DocMeta, section: Section) -> list[str]:

@@ -86,11 +86,19 @@ def _check_host(url: str, host: str, block_private: bool) -> None:
     for info in infos:
         addr = ipaddress.ip_address(info[4][0])
         if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-            raise InputError(url, f"refusing a private or loopback address ({addr}) because private URLs are blocked")
+            raise InputError(
+                url, f"refusing a private or loopback address ({addr}) because private URLs are blocked"
+            )
 
 
 def fetch_url(
-    url: str, *, max_bytes: int, timeout_s: float, max_redirects: int, block_private: bool, transport: object = None
+    url: str,
+    *,
+    max_bytes: int,
+    timeout_s: float,
+    max_redirects: int,
+    block_private: bool,
+    transport: object = None,
 ) -> RawInput:
     """GET with our own redirect loop (so each hop is checked), a size cap and a content-type check."""
     import httpx
@@ -122,10 +130,15 @@ def fetch_url(
                     ctype = resp.headers.get("content-type", "")
                     suffix = suffix_for(parsed.path, ctype)
                     if suffix not in SUPPORTED:
-                        raise InputError(original, f"unsupported content type {ctype.split(';')[0] or '(none)'!r}")
+                        raise InputError(
+                            original, f"unsupported content type {ctype.split(';')[0] or '(none)'!r}"
+                        )
                     declared = resp.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
-                        raise InputError(original, f"the response is {int(declared):,} bytes, over the {max_bytes:,}-byte limit")
+                        raise InputError(
+                            original,
+                            f"the response is {int(declared):,} bytes, over the {max_bytes:,}-byte limit",
+                        )
                     body = bytearray()
                     for part in resp.iter_bytes():
                         body.extend(part)
@@ -135,5 +148,7 @@ def fetch_url(
             except httpx.TimeoutException:
                 raise InputError(original, f"timed out after {timeout_s:g}s") from None
             except httpx.HTTPError as exc:
-                raise InputError(original, f"cannot fetch the URL ({type(exc).__name__}: {str(exc)[:120]})") from None
+                raise InputError(
+                    original, f"cannot fetch the URL ({type(exc).__name__}: {str(exc)[:120]})"
+                ) from None
         raise InputError(original, f"too many redirects (more than {max_redirects})")

@@ -1,0 +1,306 @@
+"""Answers with cited passages.
+
+Extractive by default (offline, no model): the answering sentences themselves are quoted, each with its exact
+offsets, so `quote == stored_text[start:end]` holds by construction. With a chat model configured, the model
+writes the answer from fenced passages and every sentence's [n] is checked against them (see `llm.py`).
+A refusal names what was searched when the evidence is weak.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .councils import council_key, find_councils
+from .errors import QueryError
+from .index.retriever import Filters, HybridRetriever, library_councils
+from .index.terms import content_terms, expansions, stem, tokens
+from .library import Library
+from .models import Answer, Citation, Passage
+from .text import sentences
+
+MAX_QUESTION_CHARS = 1000
+TOP_PASSAGES = 8
+MAX_SENTENCES = 48
+# Calibrated on the dev set's answerable and unanswerable questions (bench/eval.py prints the sweep).
+REFUSAL_THRESHOLD = 0.42
+SECOND_CITATION_RATIO = 0.9
+MAX_CITATIONS = 3
+
+_NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|half|dozen"
+_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    (
+        "percent",
+        re.compile(
+            r"\b(what|which)\s+(overall\s+)?(percentage|per ?cent|proportion|share)|\bpercentage score\b|\bwhat share\b",
+            re.I,
+        ),
+        re.compile(r"\d\s*%|per ?cent|\b(half|third|quarter|majority)\b", re.I),
+    ),
+    (
+        "rating",
+        re.compile(
+            r"\bwhat (overall |indicative )?rating\b|\b(rated|rating) (did|was|has)\b|\bwhich rating\b", re.I
+        ),
+        re.compile(r"\b(outstanding|good|requires improvement|inadequate)\b", re.I),
+    ),
+    (
+        "score",
+        re.compile(r"\bwhat score\b|\bscore out of\b|\bscored\b|\bhow did .* score\b", re.I),
+        re.compile(r"\b[1-4]s?\b|\bscore", re.I),
+    ),
+    (
+        "date",
+        re.compile(
+            r"^\s*when\b|\bwhat date\b|\bwhich (year|month|date)\b|\bwhat (year|month)\b|\bon what date\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
+            r"december)\b|\b(today|yesterday|last (week|month|year))\b",
+            re.I,
+        ),
+    ),
+    (
+        "duration",
+        re.compile(r"\bhow long\b|\bwhat is the (longest|shortest)\b", re.I),
+        re.compile(
+            rf"(\d|\b({_NUMBER_WORDS})\b).{{0,25}}\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I
+        ),
+    ),
+    (
+        "money",
+        re.compile(
+            r"\bhow much (money|did|has|have|will|must|is|was)\b|\bwhat (savings|budget|cost)\b|\bhow big\b",
+            re.I,
+        ),
+        re.compile(
+            rf"£\s?\d|\d\s?(m|bn|k)\b|\b({_NUMBER_WORDS})\b.{{0,10}}\b(pounds|million)\b|\d+\s*%", re.I
+        ),
+    ),
+    (
+        "count",
+        re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b", re.I),
+        re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
+    ),
+    (
+        "person",
+        re.compile(r"^\s*who\b(?! (is|was|were) (responsible|eligible))", re.I),
+        re.compile(
+            r"\b(Councillor|Cllr|Dr|Mr|Mrs|Ms|Professor|Sir|Dame)\b|\b[A-Z][a-z]+ (?:[A-Z][a-z]+-?)?[A-Z][a-z]+\b"
+        ),
+    ),
+]
+
+
+def answer_type(question: str) -> tuple[str, re.Pattern[str]] | None:
+    for name, asks, has in _TYPES:
+        if asks.search(question):
+            return name, has
+    return None
+
+
+@dataclass
+class Candidate:
+    passage: Passage
+    rank: int
+    start: int
+    end: int
+    text: str
+    lexical: float = 0.0
+    dense: float = 0.0
+    score: float = 0.0
+    typed: bool = True
+
+
+@dataclass
+class Conversation:
+    """What a follow-up keeps from the previous turn: the council and the filters, unless changed."""
+
+    filters: Filters = field(default_factory=Filters)
+    turns: list[Answer] = field(default_factory=list)
+
+
+class Assistant:
+    """Ask questions of a library. The chat model is optional; without one answers are extractive."""
+
+    def __init__(
+        self, library: Library, *, retriever: HybridRetriever | None = None, chat: object | None = None
+    ):
+        self.library = library
+        self.retriever = retriever or HybridRetriever(library)
+        self.chat = chat
+
+    # --- public -------------------------------------------------------------------------------------
+
+    def ask(
+        self, question: str, filters: Filters | None = None, conversation: Conversation | None = None
+    ) -> Answer:
+        question = _validate(question)
+        if not self.library.catalogue.count_chunks():
+            raise QueryError("the library is empty: add documents with `cqc-assistant ingest PATH` first")
+        filters = self._filters_for(question, filters, conversation)
+        if isinstance(filters, Answer):
+            return self._remember(conversation, filters)
+        passages = self.retriever.search(question, filters, TOP_PASSAGES)
+        result = self._extractive(question, passages, filters)
+        if self.chat is not None and not result.refused:
+            from .llm import llm_answer
+
+            result = llm_answer(self.chat, question, passages, filters, fallback=result)
+        return self._remember(conversation, result)
+
+    # --- steps --------------------------------------------------------------------------------------
+
+    def _filters_for(
+        self, question: str, filters: Filters | None, conv: Conversation | None
+    ) -> Filters | Answer:
+        base = filters if filters is not None else (conv.filters if conv else Filters())
+        named = list(dict.fromkeys(name for name, _, _ in find_councils(question)))
+        if not named or (filters is not None and filters.council):
+            return base
+        held = library_councils(self.library)
+        in_library = [held[council_key(n)] for n in named if council_key(n) in held]
+        if in_library:
+            return replace(base, council=in_library[0])
+        names = " or ".join(named)
+        return self._refusal(question, base, f"The library holds no documents about {names}.")
+
+    def _remember(self, conv: Conversation | None, result: Answer) -> Answer:
+        if conv is not None:
+            conv.filters = Filters(**{k: v for k, v in result.filters.items()})
+            conv.turns.append(result)
+        return result
+
+    def _refusal(self, question: str, filters: Filters, reason: str) -> Answer:
+        docs = self.library.documents()
+        if filters.council:
+            docs = [
+                d for d in docs if any(council_key(c) == council_key(filters.council) for c in d.councils)
+            ]
+        titles = tuple(d.title for d in docs)
+        scope = f"{len(titles)} document{'s' if len(titles) != 1 else ''} ({filters.describe()})"
+        text = f"The library does not say. {reason} Searched {scope}.".replace("  ", " ")
+        return Answer(question=question, answer=text, refused=True, filters=filters.active(), searched=titles)
+
+    def _extractive(self, question: str, passages: Sequence[Passage], filters: Filters) -> Answer:
+        if not passages:
+            return self._refusal(question, filters, "No passage matched the question.")
+        cands = self._candidates(passages)
+        if not cands:
+            return self._refusal(question, filters, "No passage matched the question.")
+        self._score(question, cands, filters)
+        cands.sort(key=lambda c: -c.score)
+        best = cands[0]
+        if best.score < REFUSAL_THRESHOLD or not best.typed:
+            return self._refusal(question, filters, "No passage answers it closely enough.")
+        chosen = [best]
+        for c in cands[1:]:
+            if len(chosen) >= MAX_CITATIONS or c.score < best.score * SECOND_CITATION_RATIO:
+                break
+            if c.typed and not any(_overlaps(c, o) for o in chosen):
+                chosen.append(c)
+        citations = tuple(_citation(i + 1, c) for i, c in enumerate(chosen))
+        text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        return Answer(
+            question=question, answer=text, refused=False, citations=citations, filters=filters.active(),
+            searched=tuple(dict.fromkeys(p.title for p in passages)),
+        )  # fmt: skip
+
+    def _candidates(self, passages: Sequence[Passage]) -> list[Candidate]:
+        texts = self.library.catalogue.texts(p.doc_id for p in passages)
+        out: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for rank, p in enumerate(passages):
+            doc_text = texts[p.doc_id]
+            for s, e in sentences(doc_text, p.start, p.end):
+                if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3:
+                    continue
+                seen.add((p.doc_id, s))
+                out.append(Candidate(p, rank, s, e, doc_text[s:e]))
+                if len(out) >= MAX_SENTENCES:
+                    return out
+        return out
+
+    def _score(self, question: str, cands: list[Candidate], filters: Filters) -> None:
+        council_stems = {stem(t) for n, _, _ in find_councils(question) for t in tokens(n)}
+        if filters.council:
+            council_stems |= {stem(t) for t in tokens(filters.council)}
+        qterms = [t for t in content_terms(question) if t not in council_stems] or content_terms(question)
+        total, df = self.library.catalogue.document_frequencies(qterms)
+        idf = {t: math.log((total + 1) / (df.get(t, 0) + 0.5)) for t in qterms}
+        weight = sum(idf.values()) or 1.0
+        synonyms = expansions(question)
+        kind = answer_type(question)
+        qvec = self.library.embedder.embed([question])[0]
+        svecs = self.library.embedder.embed([_context(c) + c.text for c in cands])
+        dense = svecs @ qvec
+        for i, c in enumerate(cands):
+            own = _stems(c.text)
+            ctx = _stems(c.passage.section + " " + _previous_text(c))
+            syn_hit = _synonym_stems(synonyms, own)
+            hit = sum(idf[t] for t in qterms if t in own or t in syn_hit)
+            near = sum(0.5 * idf[t] for t in qterms if t not in own and t not in syn_hit and t in ctx)
+            c.lexical = (hit + near) / weight
+            c.dense = float(dense[i])
+            c.typed = kind is None or bool(kind[1].search(c.text))
+            c.score = 0.5 * c.lexical + 0.5 * max(c.dense, 0.0) + 0.04 / (1 + c.rank)
+            if kind is not None and not c.typed:
+                c.score -= 0.1
+
+
+def _validate(question: str) -> str:
+    q = (question or "").strip()
+    if not q:
+        raise QueryError("the question is empty")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise QueryError(f"the question is {len(q):,} characters; the limit is {MAX_QUESTION_CHARS:,}")
+    return q
+
+
+def _stems(text: str) -> set[str]:
+    out = set()
+    for tok in tokens(text):
+        out.add(stem(tok))
+        for piece in re.split(r"[-/]", tok):
+            if piece:
+                out.add(stem(piece))
+    return out
+
+
+def _synonym_stems(synonyms: list[tuple[str, ...]], own: set[str]) -> set[str]:
+    """Question stems credited because a glossary synonym of their phrase is in the sentence."""
+    credited: set[str] = set()
+    for phrase in synonyms:
+        if all(p in own for p in phrase):
+            credited |= set(phrase)
+    return credited
+
+
+def _context(c: Candidate) -> str:
+    return f"{c.passage.section}: " if c.passage.section and not c.text.startswith(c.passage.section) else ""
+
+
+def _previous_text(c: Candidate) -> str:
+    before = c.passage.text[: max(0, c.start - c.passage.start)]
+    return before[-300:]
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.passage.doc_id == b.passage.doc_id and a.start < b.end and b.start < a.end
+
+
+def _citation(n: int, c: Candidate) -> Citation:
+    p = c.passage
+    return Citation(
+        n=n, doc_id=p.doc_id, title=p.title, source=p.source, section=p.section, start=c.start, end=c.end,
+        quote=c.text, page=p.page, council=p.council, kind=p.kind,
+    )  # fmt: skip
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)

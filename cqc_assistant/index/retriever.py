@@ -1,0 +1,308 @@
+"""Hybrid retrieval: BM25 (SQLite FTS5) and dense (Chroma) over the same chunks, fused, with filters on both.
+
+Also a LangChain `BaseRetriever`, so the library plugs into any LangChain chain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from ..councils import canonical_council, council_key, find_councils
+from ..domain import match_quality_statement, match_theme
+from ..errors import QueryError
+from ..library import Library
+from ..models import KINDS, Passage
+from .catalogue import ChunkRow, date_num
+from .terms import STOPWORDS, expansions, tokens
+
+MAX_QUERY_CHARS = 2000
+CANDIDATES = 40
+RRF_K = 60
+BOILERPLATE_WEIGHT = 0.5
+COUNCIL_BOOST = 1.3
+
+
+@dataclass(frozen=True)
+class Filters:
+    council: str | None = None
+    kind: str | None = None
+    theme: int | None = None
+    qs: int | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def active(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+
+    def describe(self) -> str:
+        act = self.active()
+        return ", ".join(f"{k}={v}" for k, v in act.items()) if act else "no filters"
+
+
+def parse_date(value: str | None, name: str) -> str | None:
+    if value in (None, ""):
+        return None
+    assert value is not None
+    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", value.strip())
+    if not m:
+        raise QueryError(f"--{name} {value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+    y, mo, d = int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)
+    try:
+        date(y, mo, d)
+    except ValueError:
+        raise QueryError(f"--{name} {value!r} is not a real date") from None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def make_filters(
+    library: Library,
+    *,
+    council: str | None = None,
+    kind: str | None = None,
+    theme: str | int | None = None,
+    qs: str | int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Filters:
+    """Validate user-facing filter values into Filters, with a clear message for each bad one."""
+    if council:
+        council = resolve_council(library, council)
+    if kind:
+        kind = kind.strip().lower()
+        if kind not in KINDS:
+            raise QueryError(f"unknown document kind {kind!r}: use one of {', '.join(KINDS)}")
+    theme_n = _theme_number(theme)
+    qs_n = _qs_number(qs)
+    s, u = parse_date(since, "since"), parse_date(until, "until")
+    if s and u and s > u:
+        raise QueryError(f"--since {since} is after --until {until}")
+    return Filters(council=council, kind=kind, theme=theme_n, qs=qs_n, since=s, until=u)
+
+
+def library_councils(library: Library) -> dict[str, str]:
+    """council key → display name, for every council a document or section names."""
+    out: dict[str, str] = {}
+    for d in library.documents():
+        for name in d.councils:
+            out.setdefault(council_key(name), name)
+    return out
+
+
+def resolve_council(library: Library, value: str) -> str:
+    known = library_councils(library)
+    key = council_key(canonical_council(value) or value)
+    if key in known:
+        return known[key]
+    names = ", ".join(sorted(known.values())) or "none yet"
+    raise QueryError(f"no documents about council {value!r} in the library (councils held: {names})")
+
+
+def _theme_number(value: str | int | None) -> int | None:
+    if value in (None, ""):
+        return None
+    s = str(value).strip()
+    if s.isdigit() and 1 <= int(s) <= 4:
+        return int(s)
+    t = match_theme(s)
+    if t is None:
+        raise QueryError(f"unknown theme {value!r}: use 1-4 or a theme name such as 'Leadership'")
+    return t
+
+
+def _qs_number(value: str | int | None) -> int | None:
+    if value in (None, ""):
+        return None
+    s = str(value).strip()
+    if s.isdigit() and 1 <= int(s) <= 9:
+        return int(s)
+    q = match_quality_statement(s)
+    if q is None:
+        raise QueryError(f"unknown quality statement {value!r}: use 1-9 or a name such as 'Safeguarding'")
+    return q.number
+
+
+def fts_query(text: str) -> str:
+    """An OR query of the question's words and the glossary synonyms of its phrases."""
+    words = [t for t in tokens(text) if t not in STOPWORDS]
+    parts: list[str] = []
+    for w in words:
+        for piece in re.split(r"[-/]", w):
+            if piece and piece not in STOPWORDS and f'"{piece}"' not in parts:
+                parts.append(f'"{piece}"')
+    for phrase in expansions(text):
+        q = '"' + " ".join(phrase) + '"'
+        if q not in parts:
+            parts.append(q)
+    return " OR ".join(parts)
+
+
+class HybridRetriever:
+    """Lexical and dense candidates under the same filters, fused by reciprocal rank (default) or scores."""
+
+    def __init__(self, library: Library, *, fusion: str = "rrf", dense_weight: float = 0.5) -> None:
+        self.library = library
+        self.fusion = fusion
+        self.dense_weight = dense_weight
+
+    def search(self, query: str, filters: Filters | None = None, k: int = 10) -> list[Passage]:
+        query = query.strip()
+        if not query:
+            raise QueryError("the query is empty")
+        if len(query) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query is {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+        if k < 1 or k > 200:
+            raise QueryError("-k must be between 1 and 200")
+        filters = filters or Filters()
+        n = max(CANDIDATES, k * 3)
+        lexical = self._lexical(query, filters, n)
+        dense = self._dense(query, filters, n)
+        named = {council_key(c) for c, _, _ in find_councils(query)}
+        return self._fuse(lexical, dense, named, k)
+
+    # --- the two sides -----------------------------------------------------------------------------
+
+    def _lexical(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
+        match = fts_query(query)
+        if not match:
+            return []
+        where, params = [], []
+        if f.council:
+            where.append("AND c.council_keys LIKE ?")
+            params.append(f"% {council_key(f.council).replace(' ', '_')} %")
+        if f.kind:
+            where.append("AND c.kind = ?")
+            params.append(f.kind)
+        if f.theme:
+            where.append("AND c.theme = ?")
+            params.append(f.theme)
+        if f.qs:
+            where.append("AND c.qs = ?")
+            params.append(f.qs)
+        if f.since:
+            where.append("AND c.date_num >= ?")
+            params.append(date_num(f.since))
+        if f.until:
+            where.append("AND c.date_num <= ?")
+            params.append(date_num(f.until))
+        hits = self.library.catalogue.lexical(match, " ".join(where), params, n)
+        rows = self.library.catalogue.chunks_by_rowid([r for r, _ in hits])
+        return [(rows[r].chunk_id, s) for r, s in hits if r in rows]
+
+    def _dense(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
+        clauses: list[dict[str, Any]] = []
+        if f.council:
+            clauses.append({f"c_{council_key(f.council).replace(' ', '_')}": True})
+        if f.kind:
+            clauses.append({"kind": f.kind})
+        if f.theme:
+            clauses.append({"theme": f.theme})
+        if f.qs:
+            clauses.append({"qs": f.qs})
+        if f.since:
+            clauses.append({"date_num": {"$gte": date_num(f.since)}})
+        if f.until:
+            clauses.append({"date_num": {"$lte": date_num(f.until)}})
+        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
+        vec = self.library.embedder.embed([query])[0]
+        return self.library.vectors.query(vec, n, where)
+
+    # --- fusion ------------------------------------------------------------------------------------
+
+    def _fuse(
+        self, lexical: list[tuple[str, float]], dense: list[tuple[str, float]], named: set[str], k: int
+    ) -> list[Passage]:
+        scores: dict[str, float] = {}
+        if self.fusion == "rrf":
+            for ranked in (lexical, dense):
+                for rank, (cid, _) in enumerate(ranked):
+                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        else:
+            for ranked, weight in ((lexical, 1 - self.dense_weight), (dense, self.dense_weight)):
+                if not ranked:
+                    continue
+                vals = [s for _, s in ranked]
+                lo, hi = min(vals), max(vals)
+                for cid, s in ranked:
+                    norm = (s - lo) / (hi - lo) if hi > lo else 1.0
+                    scores[cid] = scores.get(cid, 0.0) + weight * norm
+        rows = self.library.catalogue.chunks_by_chunk_id(list(scores))
+        keys = self._council_keys(rows) if named else {}
+        for cid, row in rows.items():
+            if row.boilerplate:
+                scores[cid] *= BOILERPLATE_WEIGHT
+            if named and keys.get(cid, set()) & named:
+                scores[cid] *= COUNCIL_BOOST
+        ranked_ids = sorted((c for c in scores if c in rows), key=lambda c: -scores[c])[:k]
+        return self._passages([(rows[c], scores[c]) for c in ranked_ids])
+
+    def _council_keys(self, rows: dict[str, ChunkRow]) -> dict[str, set[str]]:
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        found = self.library.catalogue.db.execute(
+            f"SELECT chunk_id, council_keys FROM chunks WHERE chunk_id IN ({marks})", list(rows)
+        ).fetchall()
+        return {cid: {k.replace("_", " ") for k in keys.split()} for cid, keys in found}
+
+    def _passages(self, hits: list[tuple[ChunkRow, float]]) -> list[Passage]:
+        cat = self.library.catalogue
+        docs = {d: cat.document(d) for d in {r.doc_id for r, _ in hits}}
+        texts = cat.texts(docs)
+        sections = {d: cat.sections(d) for d in docs}
+        out = []
+        for row, score in hits:
+            doc = docs[row.doc_id]
+            sec = sections[row.doc_id][row.section_idx]
+            out.append(
+                Passage(
+                    chunk_id=row.chunk_id,
+                    doc_id=row.doc_id,
+                    title=doc.title,
+                    source=doc.source,
+                    section=sec.title,
+                    theme=row.theme,
+                    qs=row.qs,
+                    start=row.start,
+                    end=row.end,
+                    text=texts[row.doc_id][row.start : row.end],
+                    score=round(score, 6),
+                    council="; ".join(sec.councils) if sec.councils else doc.council,
+                    kind=doc.kind,
+                    date=doc.date,
+                    page=row.page,
+                )  # fmt: skip
+            )
+        return out
+
+
+class LangChainRetriever(BaseRetriever):
+    """The hybrid retriever as a LangChain retriever: Documents carry doc id, section and offsets."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    hybrid: HybridRetriever
+    filters: Filters = Filters()
+    k: int = 5
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [
+            Document(
+                page_content=p.text,
+                metadata={k: v for k, v in p.to_json().items() if k != "text" and v is not None},
+            )
+            for p in self.hybrid.search(query, self.filters, self.k)
+        ]
+
+
+def with_council(filters: Filters, council: str | None) -> Filters:
+    return replace(filters, council=council)

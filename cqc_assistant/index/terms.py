@@ -1,0 +1,97 @@
+"""Query terms: stop words, stemming (the same Porter stemmer FTS5 uses) and domain synonyms."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import snowballstemmer
+
+STOPWORDS = frozenset(
+    ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "according", "said", "say", "says", "tell", "told", "give", "gave", "given", "get", "got", "one", "ones", "whose", "within", "much", "many", "kind", "sort", "way", "ways", "per", "cent", "percentage"]
+)
+# Words that frame a question about this domain without saying what it is about.
+FRAMING = frozenset(
+    ["council", "councils", "authority", "authorities", "local", "cqc", "lga", "adult", "adults", "social", "care", "report", "reports", "describe", "described", "find", "found", "did", "does"]
+)
+
+# Domain vocabulary from the glossary: the same thing under its common names (DOMAIN.md §7).
+SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("ot", "occupational therapy", "occupational therapist"),
+    ("dols", "deprivation of liberty safeguards", "deprivation of liberty"),
+    ("dass", "director of adult social services", "director of adult social care"),
+    ("sab", "lsab", "safeguarding adults board", "safeguarding board"),
+    ("sar", "safeguarding adults review"),
+    ("msp", "making safeguarding personal"),
+    ("bia", "best interests assessor", "best interest assessor"),
+    ("dfg", "disabled facilities grant", "home adaptations"),
+    ("bcf", "better care fund", "pooled budget"),
+    ("icb", "integrated care board"),
+    ("ics", "integrated care system"),
+    ("chc", "continuing healthcare"),
+    ("vcse", "voluntary and community sector", "voluntary sector"),
+    ("psw", "principal social worker"),
+    ("asc", "adult social care"),
+    ("section 42", "s42", "safeguarding enquiry", "safeguarding enquiries"),
+    ("reablement", "intermediate care"),
+    ("co-production", "coproduction", "co-produce"),
+    ("respite", "short breaks", "a break"),
+    ("carers", "unpaid carers", "family carers"),
+    ("front door", "first point of contact", "single point of contact"),
+    ("self-assessment", "self-evaluation", "self assessment"),
+    ("transitions", "preparing for adulthood", "moving into adult services"),
+    ("home care", "domiciliary care"),
+    ("inspection", "assessment", "inspectors", "assessors"),
+    ("savings", "cost reduction", "budget reduction"),
+    ("peer team", "reviewers", "peers"),
+)
+
+_STEMMER = snowballstemmer.stemmer("porter")
+_WORD = re.compile(r"[a-z0-9£]+(?:[-/][a-z0-9]+)*")
+
+
+@cache
+def stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'").replace("'s ", " "))
+
+
+def content_terms(text: str, *, drop_framing: bool = True) -> list[str]:
+    """Stemmed content words, in order, without duplicates."""
+    out: list[str] = []
+    for tok in tokens(text):
+        for part in re.split(r"[-/]", tok) if not re.fullmatch(r"\d+/\d+", tok) else [tok]:
+            if not part or part in STOPWORDS or (drop_framing and part in FRAMING):
+                continue
+            st = stem(part)
+            if st not in out:
+                out.append(st)
+    return out
+
+
+def stem_phrase(phrase: str) -> tuple[str, ...]:
+    return tuple(stem(p) for p in tokens(phrase))
+
+
+@cache
+def _synonym_index() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    index: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
+    for group in SYNONYMS:
+        stems = tuple(stem_phrase(p) for p in group)
+        for s in stems:
+            index[s] = stems
+    return index
+
+
+def expansions(text: str) -> list[tuple[str, ...]]:
+    """Synonym phrases (stemmed) for every glossary phrase found in text, excluding the phrase itself."""
+    stems = [stem(t) for t in tokens(text)]
+    out: list[tuple[str, ...]] = []
+    for phrase, group in _synonym_index().items():
+        n = len(phrase)
+        if any(tuple(stems[i : i + n]) == phrase for i in range(len(stems) - n + 1)):
+            out.extend(g for g in group if g != phrase and g not in out)
+    return out

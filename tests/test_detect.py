@@ -1,0 +1,436 @@
+"""Detection of council, kind, date, rating and per-section theme/QS/score (DOMAIN.md §5).
+
+Expected values are written out from the documents and DOMAIN.md, never computed by the code under test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cqc_assistant.ingest.detect import detect
+from cqc_assistant.ingest.loaders import load_bytes
+from cqc_assistant.models import DocMeta, Section
+
+WYVERNSHIRE = "Wyvernshire County Council"
+WYVERNSHIRE_SCORES = {1: 3, 2: 3, 3: 2, 4: 3, 5: 4, 6: 3, 7: 3, 8: 3, 9: 3}
+
+
+def detect_file(path: Path) -> tuple[DocMeta, list[Section]]:
+    ex = load_bytes(str(path), path.read_bytes(), path.suffix.lower())
+    return detect(ex, str(path))
+
+
+def detect_text(text: str, suffix: str = ".txt", source: str = "synthetic") -> tuple[DocMeta, list[Section]]:
+    return detect(load_bytes(source, text.encode(), suffix), source)
+
+
+def by_title(sections: list[Section], title: str) -> list[Section]:
+    found = [s for s in sections if s.title == title]
+    assert found, f"no section titled {title!r} in {[s.title for s in sections]}"
+    return found
+
+
+# --- the demo documents (fictional Wyvernshire) ----------------------------------------------------------
+
+
+def test_demo_assessment(demo_dir: Path) -> None:
+    meta, sections = detect_file(demo_dir / "wyvernshire-cqc-assessment.md")
+    assert meta.kind == "cqc_assessment"
+    assert meta.council == WYVERNSHIRE
+    assert meta.councils == (WYVERNSHIRE,)
+    assert meta.title == "Wyvernshire County Council: local authority assessment"
+    assert (meta.date, meta.date_precision) == ("2025-03-14", "day")
+    assert meta.rating == "Good"
+    assert meta.scores == WYVERNSHIRE_SCORES
+    expected = {
+        "Assessing needs": (1, 1, 3),
+        "Supporting people to live healthier lives": (1, 2, 3),
+        "Equity in experience and outcomes": (1, 3, 2),
+        "Care provision, integration and continuity": (2, 4, 3),
+        "Partnerships and communities": (2, 5, 4),
+        "Safe pathways, systems and transitions": (3, 6, 3),
+        "Safeguarding": (3, 7, 3),
+        "Governance, management and sustainability": (4, 8, 3),
+        "Learning, improvement and innovation": (4, 9, 3),
+    }
+    for title, tags in expected.items():
+        (s,) = by_title(sections, title)
+        assert (s.theme, s.qs, s.score) == tags, title
+
+
+def test_demo_assessment_subsections_inherit_and_boilerplate_is_marked(demo_dir: Path) -> None:
+    _, sections = detect_file(demo_dir / "wyvernshire-cqc-assessment.md")
+    (rural,) = by_title(sections, "Rural access")
+    assert (rural.theme, rural.qs, rural.score) == (1, 3, 2)
+    (hub,) = by_title(sections, "The joint discharge hub")
+    assert (hub.theme, hub.qs, hub.score) == (2, 5, 4)
+    for s in by_title(sections, "What people expect") + by_title(sections, "The local authority commitment"):
+        assert s.boilerplate
+    assert not any(s.boilerplate for s in by_title(sections, "Key findings for this quality statement"))
+    for title in ("Demographics", "Financial facts", "Local authority rating"):
+        (s,) = by_title(sections, title)
+        assert (s.theme, s.qs, s.score) == (None, None, None), title
+
+
+def test_demo_sections_are_ordered_and_exclude_markdown_markers(demo_dir: Path) -> None:
+    path = demo_dir / "wyvernshire-cqc-assessment.md"
+    text = path.read_text(encoding="utf-8")
+    _, sections = detect_file(path)
+    assert sections[0].title == "Wyvernshire County Council: local authority assessment"
+    for a, b in zip(sections, sections[1:], strict=False):
+        assert a.start < a.end <= b.start
+    for s in sections:
+        body = text[s.start : s.end]
+        assert body.startswith(s.title)
+        assert not body.rstrip().endswith("#"), s.title
+
+
+def test_demo_press_release_scores_by_position(demo_dir: Path) -> None:
+    meta, _ = detect_file(demo_dir / "wyvernshire-cqc-press-release.html")
+    assert meta.kind == "cqc_press_release"
+    assert meta.council == WYVERNSHIRE
+    assert (meta.date, meta.date_precision) == ("2025-03-14", "day")
+    assert meta.rating == "Good"
+    assert meta.scores == WYVERNSHIRE_SCORES
+
+
+def test_demo_peer_challenge(demo_dir: Path) -> None:
+    meta, sections = detect_file(demo_dir / "wyvernshire-lga-peer-challenge.md")
+    assert meta.kind == "lga_peer_challenge"
+    assert meta.council == WYVERNSHIRE
+    assert (meta.date, meta.date_precision) == ("2024-10", "month")
+    assert meta.rating is None
+    assert meta.percent is None
+    assert meta.scores == {}
+    assert all(s.qs is None and s.score is None for s in sections)
+    themes = [(s.title, s.theme) for s in sections]
+    assert themes[themes.index(("Working with people", 1)) + 1] == ("For consideration", 1)
+    assert themes[themes.index(("Providing support", 2)) + 1] == ("For consideration", 2)
+    assert themes[themes.index(("Ensuring safety within the system", 3)) + 1] == ("For consideration", 3)
+    assert themes[themes.index(("Leadership", 4)) + 1] == ("For consideration", 4)
+    for title in ("Background", "Key messages", "Case file audit findings", "Contact details"):
+        (s,) = by_title(sections, title)
+        assert s.theme is None, title
+
+
+def test_demo_news(demo_dir: Path) -> None:
+    meta, _ = detect_file(demo_dir / "wyvernshire-news.txt")
+    assert meta.kind == "news"
+    assert meta.council == WYVERNSHIRE
+    assert meta.rating == "Good"
+    assert meta.percent == 75
+    assert meta.scores == {}
+
+
+# --- the seed corpus (real documents; skipped when ../shared is absent) ------------------------------------
+
+
+def seed(seeds_dir: Path, prefix: str) -> Path:
+    (path,) = sorted(seeds_dir.glob(f"{prefix}_*.txt"))
+    return path
+
+
+def test_seed_000_liverpool_news(seeds_dir: Path) -> None:
+    meta, _ = detect_file(seed(seeds_dir, "000"))
+    assert meta.kind == "news"
+    assert meta.council == "Liverpool City Council"
+    assert meta.rating == "Good"
+    assert meta.date is None  # the article carries no date: never guess one
+    assert meta.scores == {}
+
+
+def test_seed_001_liverpool_peer_challenge(seeds_dir: Path) -> None:
+    meta, sections = detect_file(seed(seeds_dir, "001"))
+    assert meta.kind == "lga_peer_challenge"
+    assert meta.council == "Liverpool City Council"
+    assert (meta.date, meta.date_precision) == ("2023-08", "month")
+    assert meta.rating is None  # care-home ratings in the text are not the council's
+    assert meta.scores == {}
+    assert all(s.qs is None and s.score is None for s in sections)
+    assert [s.theme for s in by_title(sections, "Working with people")] == [1]
+    assert [s.theme for s in by_title(sections, "Providing support")] == [2]
+    assert [s.theme for s in by_title(sections, "Ensuring safety")] == [3]
+
+
+def test_seed_001_lost_leadership_heading_is_inferred(seeds_dir: Path) -> None:
+    path = seed(seeds_dir, "001")
+    text = load_bytes(str(path), path.read_bytes(), ".txt").text
+    _, sections = detect_file(path)
+    start = text.index("This relates to capable and compassionate leaders")
+    (owner,) = [s for s in sections if s.start <= start < s.end]
+    assert owner.theme == 4
+    (audit,) = by_title(sections, "Case file audit findings")
+    assert audit.theme is None
+
+
+def test_seed_002_sefton(seeds_dir: Path) -> None:
+    meta, _ = detect_file(seed(seeds_dir, "002"))
+    assert meta.council == "Sefton Council"
+    assert meta.rating == "Good"
+    assert (meta.date, meta.date_precision) == ("2025-06-20", "day")
+    assert meta.percent == 70
+    assert meta.kind == "news"
+
+
+def test_seed_003_lancashire(seeds_dir: Path) -> None:
+    meta, _ = detect_file(seed(seeds_dir, "003"))
+    assert meta.council == "Lancashire County Council"
+    assert meta.rating == "Requires improvement"
+    assert meta.date is None  # "published today" gives no date
+    assert meta.scores == {}
+
+
+def test_seed_004_several_councils(seeds_dir: Path) -> None:
+    meta, sections = detect_file(seed(seeds_dir, "004"))
+    assert set(meta.councils) == {
+        "Birmingham City Council",
+        "Lincolnshire County Council",
+        "North Lincolnshire Council",
+        "Suffolk County Council",
+        "Nottingham City Council",
+    }
+    assert meta.rating is None  # one document, several councils: no single overall rating
+    assert meta.kind == "news"
+    for heading, council in [
+        ("Lincolnshire (indicative rating: good)", "Lincolnshire County Council"),
+        ("North Lincolnshire (indicative rating: good)", "North Lincolnshire Council"),
+        ("Suffolk (indicative rating: good)", "Suffolk County Council"),
+        ("Birmingham (indicative rating: good)", "Birmingham City Council"),
+    ]:
+        (s,) = by_title(sections, heading)
+        assert s.councils == (council,), heading
+
+
+# --- DOMAIN.md rules on small synthetic texts ----------------------------------------------------------
+
+QS_PAGE = """Northshire County Council: local authority assessment
+Downloads
+{heading}
+{score_lines}
+What people expect
+I have care and support that is coordinated, and everyone works well together and with me.
+The local authority commitment
+We understand the diverse health and care needs of people and our local communities.
+Key findings for this quality statement
+Northshire ran a joint discharge hub with its two NHS trusts, and most people were discharged on time.
+"""
+
+
+@pytest.mark.parametrize(
+    "score_lines",
+    [
+        "Score: 2\n2 - Evidence shows some shortfalls",
+        "Score:2\n2 - Evidence shows some shortfalls",
+        "Score: 2 - Evidence shows some shortfalls",
+        "Score:2 Evidence shows some shortfalls",
+    ],
+)
+def test_qs_page_score_variants(score_lines: str) -> None:
+    text = QS_PAGE.format(heading="Partnerships and communities", score_lines=score_lines)
+    meta, sections = detect_text(text)
+    assert meta.kind == "cqc_assessment"
+    assert meta.council == "Northshire County Council"
+    assert meta.scores == {5: 2}
+    (qs,) = by_title(sections, "Partnerships and communities")
+    assert (qs.theme, qs.qs, qs.score) == (2, 5, 2)
+    (findings,) = by_title(sections, "Key findings for this quality statement")
+    assert (findings.theme, findings.qs, findings.score) == (2, 5, 2)
+
+
+def test_qs_page_mirror_without_downloads() -> None:
+    text = QS_PAGE.format(
+        heading="Safeguarding", score_lines="Score: 1\n1 - Evidence shows significant shortfalls"
+    )
+    meta, _ = detect_text(text.replace("Downloads\n", ""))
+    assert meta.scores == {7: 1}
+
+
+@pytest.mark.parametrize(
+    ("heading", "qs", "theme"),
+    [
+        ("Assessing people's needs", 1, 1),
+        ("Supporting people to lead healthier lives", 2, 1),
+        ("Equity in experiences and outcomes", 3, 1),
+        ("Care provision, integration and continuity of care", 4, 2),
+        ("Partnership and communities", 5, 2),
+        ("Safe pathways, systems and transitions", 6, 3),
+        ("Safe systems, pathways and transitions", 6, 3),
+        ("Learning, improvement and innovation", 9, 4),
+    ],
+)
+def test_qs_name_variants(heading: str, qs: int, theme: int) -> None:
+    text = QS_PAGE.format(heading=heading, score_lines="Score: 3\n3 - Evidence shows a good standard")
+    meta, sections = detect_text(text)
+    (s,) = by_title(sections, heading)
+    assert (s.theme, s.qs, s.score) == (theme, qs, 3)
+    assert meta.scores == {qs: 3}
+
+
+def test_score_without_a_quality_statement_is_not_a_qs_score() -> None:
+    meta, sections = detect_text(
+        "Northshire County Council update\nOur overall feedback on the year\n"
+        "Score: 3 for the new parking app.\n"
+    )
+    assert meta.scores == {}
+    assert all(s.score is None for s in sections)
+
+
+PRESS = """CQC rates Eastshire County Council's adult social care provision as requires improvement
+Published: 3 May 2024 Page last updated: 7 May 2024
+The Care Quality Commission has rated Eastshire County Council as requires improvement.
+CQC gave these scores to the nine quality statements:
+{lines}
+"Leaders know where to improve," said the chief inspector.
+"""
+NAMES = [
+    "Assessing needs",
+    "Supporting people to live healthier lives",
+    "Equity in experience and outcomes",
+    "Care provision, integration and continuity",
+    "Partnerships and communities",
+    "Safe pathways, systems and transitions",
+    "Safeguarding",
+    "Governance, management and sustainability",
+    "Learning, improvement and innovation",
+]
+PRESS_SCORES = [2, 2, 1, 3, 3, 2, 2, 2, 3]
+THEME_CELLS = {0: "Working with people", 3: "Providing support", 5: "Ensuring safety", 7: "Leadership"}
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "\n".join(f"{i}. {n} – {s}" for i, (n, s) in enumerate(zip(NAMES, PRESS_SCORES, strict=True), 1)),
+        "\n".join(f"{i}. {n} - {s}" for i, (n, s) in enumerate(zip(NAMES, PRESS_SCORES, strict=True), 1)),
+        "\n".join(f"• {n}: {s}" for n, s in zip(NAMES, PRESS_SCORES, strict=True)),
+        "Theme | Area | Score\n"
+        + "\n".join(
+            " | ".join(c for c in (THEME_CELLS.get(i, ""), n, str(s)) if c)
+            for i, (n, s) in enumerate(zip(NAMES, PRESS_SCORES, strict=True))
+        ),
+        "| Theme | Area | Score |\n|---|---|---|\n"
+        + "\n".join(
+            f"| {THEME_CELLS.get(i, '')} | {n} | {s} |"
+            for i, (n, s) in enumerate(zip(NAMES, PRESS_SCORES, strict=True))
+        ),
+    ],
+    ids=["numbered en dash", "numbered hyphen", "bullets", "docx table", "markdown table"],
+)
+def test_press_release_scores_mapped_by_position(lines: str) -> None:
+    meta, _ = detect_text(PRESS.format(lines=lines))
+    assert meta.kind == "cqc_press_release"
+    assert meta.council == "Eastshire County Council"
+    assert meta.rating == "Requires improvement"
+    assert (meta.date, meta.date_precision) == ("2024-05-03", "day")
+    assert meta.scores == dict(enumerate(PRESS_SCORES, 1))
+
+
+def test_press_release_html_table() -> None:
+    rows = "".join(
+        f"<tr><td>{THEME_CELLS.get(i, '')}</td><td>{n}</td><td>{s}</td></tr>"
+        for i, (n, s) in enumerate(zip(NAMES, PRESS_SCORES, strict=True))
+    )
+    html = (
+        "<html><body><h1>CQC rates Eastshire County Council's adult social care provision as "
+        "requires improvement</h1><p>Published: 3 May 2024</p>"
+        "<table><tr><th>Theme</th><th>Area</th><th>Score</th></tr>"
+        f"{rows}</table></body></html>"
+    )
+    meta, _ = detect_text(html, suffix=".html")
+    assert meta.kind == "cqc_press_release"
+    assert meta.scores == dict(enumerate(PRESS_SCORES, 1))
+
+
+def test_republished_press_release_without_list_has_no_scores() -> None:
+    meta, _ = detect_text(PRESS.format(lines=""))
+    assert meta.rating == "Requires improvement"
+    assert meta.scores == {}
+
+
+def test_indicative_rating() -> None:
+    meta, _ = detect_text(
+        "Pilot assessments of adult social care\n"
+        "Suffolk County Council was one of five councils assessed by the CQC in its pilot programme.\n"
+        "Suffolk (indicative rating: good)\n"
+        "The council scored eight 3s and one 2 across the quality statements.\n"
+    )
+    assert meta.council == "Suffolk County Council"
+    assert meta.rating == "Good"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Two care homes in the county were rated inadequate by the CQC this spring.",
+        "The Elms care home received an outstanding rating from CQC last year.",
+        "Its safeguarding rated as good in the report, the council said.",
+        "A home care provider was given a rating of requires improvement.",
+    ],
+)
+def test_ratings_not_of_the_council_are_ignored(sentence: str) -> None:
+    meta, _ = detect_text(
+        "Westshire news\n"
+        "Westshire County Council adult social care was visited by the Care Quality Commission last year.\n"
+        f"{sentence}\n"
+    )
+    assert meta.council == "Westshire County Council"
+    assert meta.rating is None
+
+
+def test_council_rating_found_next_to_a_care_home_rating() -> None:
+    meta, _ = detect_text(
+        "Westshire news\n"
+        "Two care homes in Westshire were rated inadequate by the CQC this spring.\n"
+        "Westshire County Council's adult social care services have been rated as requires improvement.\n"
+    )
+    assert meta.rating == "Requires improvement"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Final report: August 2023", ("2023-08", "month")),
+        ("Final report - October 2024", ("2024-10", "month")),
+        ("Feedback report: March 2024", ("2024-03", "month")),
+        ("Assessment published: 14 March 2025", ("2025-03-14", "day")),
+        ("Published: 20th June 2025", ("2025-06-20", "day")),
+        ("Date: 2024-11-18", ("2024-11-18", "day")),
+    ],
+)
+def test_date_precision(line: str, expected: tuple[str, str]) -> None:
+    meta, _ = detect_text(
+        "Preparation for Assurance: Peer Challenge Report, Eastshire County Council\n"
+        f"{line}\n"
+        "Background\n"
+        "Eastshire County Council asked the LGA to carry out a peer challenge of its adult social care.\n"
+    )
+    assert (meta.date, meta.date_precision) == expected
+
+
+def test_no_date_cue_means_no_date() -> None:
+    meta, _ = detect_text(
+        "Council update\nThe team visited in March 2024 and again on 4 April 2024 to talk to carers.\n"
+    )
+    assert (meta.date, meta.date_precision) == (None, None)
+
+
+def test_peer_challenge_never_carries_scores_or_rating() -> None:
+    meta, sections = detect_text(
+        "Eastshire County Council adult social care preparation for assurance peer challenge\n"
+        "Final report: May 2024\n"
+        "Safeguarding\n"
+        "Score: 3 was how staff rated their own training, and the council received a good rating from them.\n"
+    )
+    assert meta.kind == "lga_peer_challenge"
+    assert meta.rating is None
+    assert meta.scores == {}
+    assert all(s.qs is None and s.score is None for s in sections)
+
+
+def test_other_kind_for_unrelated_text() -> None:
+    meta, _ = detect_text("Bin collections\nBins are collected on Tuesdays across the borough this winter.\n")
+    assert meta.kind == "other"
+    assert meta.council is None
+    assert meta.rating is None

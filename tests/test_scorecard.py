@@ -1,0 +1,299 @@
+"""Council scorecards: stated QS scores with exact citations, beside the calculator and stated ratings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cqc_assistant
+from cqc_assistant.cli import cli
+from cqc_assistant.config import Settings
+from cqc_assistant.embedding import HashEmbedder
+from cqc_assistant.errors import NotFoundError
+from cqc_assistant.ingest.pipeline import ingest
+from cqc_assistant.library import Library
+from cqc_assistant.scorecard import build_scorecard, locate_score_lines
+
+DEMO = Path(cqc_assistant.__file__).resolve().parent / "demo"
+WYVERNSHIRE = "Wyvernshire County Council"
+DEMO_SCORES = {1: 3, 2: 3, 3: 2, 4: 3, 5: 4, 6: 3, 7: 3, 8: 3, 9: 3}
+
+LABELS = [
+    "How the local authority works with people",
+    "Supporting people to lead healthier lives",
+    "Equity in experiences and outcomes",
+    "Care provision, integration and continuity of care",
+    "Partnership and communities",
+    "How the local authority ensures safety in the system",
+    "Safeguarding",
+    "Leadership",
+    "Learning, improvement and innovation",
+]
+
+
+def press_release(council: str, rating: str, scores: list[int], *, date: str = "2 May 2025") -> str:
+    items = "\n".join(
+        f"{i}. {label} – {s}" for i, (label, s) in enumerate(zip(LABELS, scores, strict=True), 1)
+    )
+    return (
+        f"CQC rates {council}'s adult social care provision as {rating}\n\n"
+        f"Published: {date} Page last updated: {date}\n\n"
+        f"The Care Quality Commission (CQC) has rated {council} as {rating} in how it meets its duties "
+        "under the Care Act 2014.\n\n"
+        "CQC gave the council a score for each of the nine quality statements it assessed:\n\n"
+        f"{items}\n\n"
+        f"Inspectors found that {council} worked well with its partners.\n"
+    )
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CQC_ASSISTANT_EMBEDDER", "hash")
+    monkeypatch.setenv("CQC_ASSISTANT_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def store(tmp_path: Path, env: None) -> Path:
+    return tmp_path / "store"
+
+
+def open_lib(store: Path) -> Library:
+    return Library.open(Settings.from_env(store=store), HashEmbedder())
+
+
+@pytest.fixture
+def demo_lib(store: Path) -> Iterator[Library]:
+    lib = open_lib(store)
+    report = ingest(lib, [str(DEMO)])
+    assert report.failed == 0, report.to_json()
+    yield lib
+    lib.close()
+
+
+# --- the demo council -----------------------------------------------------------------------------
+
+
+def test_demo_scorecard_lists_the_nine_scores_with_exact_citations(demo_lib: Library) -> None:
+    card = build_scorecard(demo_lib)
+    assert [c.council for c in card.councils] == [WYVERNSHIRE]
+    wy = card.councils[0]
+    assert wy.scores == DEMO_SCORES
+    kinds_seen = set()
+    for entry in wy.entries:
+        assert entry.conflict is None
+        assert entry.statements, f"QS{entry.qs} has no stated score"
+        assert entry.citation is not None
+        for stated in entry.statements:
+            cite = stated.citation
+            assert cite is not None, f"QS{entry.qs} in {stated.kind} has no citation"
+            text = demo_lib.catalogue.text(cite.doc_id)
+            assert cite.quote == text[cite.start : cite.end]
+            assert str(stated.score) in cite.quote
+            assert stated.score == DEMO_SCORES[entry.qs]
+            assert cite.doc_id == stated.doc_id
+            assert cite.council == WYVERNSHIRE
+            kinds_seen.add(stated.kind)
+    assert kinds_seen == {"cqc_assessment", "cqc_press_release"}
+
+
+def test_assessment_cites_the_score_line_and_press_release_the_list_line(demo_lib: Library) -> None:
+    wy = build_scorecard(demo_lib).councils[0]
+    by_kind = {s.kind: s for s in wy.entries[6].statements}  # QS7 Safeguarding
+    assessment = by_kind["cqc_assessment"].citation
+    press = by_kind["cqc_press_release"].citation
+    assert assessment is not None and press is not None
+    assert assessment.quote == "Score: 3"
+    assert assessment.section == "Safeguarding"
+    assert press.quote == "Safeguarding – 3"
+    qs8_press = next(s for s in wy.entries[7].statements if s.kind == "cqc_press_release")
+    assert qs8_press.citation is not None and qs8_press.citation.quote == "Leadership – 3"
+    # the CQC report is the one whose score is used and cited first
+    assert wy.entries[6].citation == assessment
+    numbers = [s.citation.n for e in wy.entries for s in e.statements if s.citation]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_demo_computed_rating_agrees_with_every_stated_figure(demo_lib: Library) -> None:
+    wy = build_scorecard(demo_lib, "wyvernshire").councils[0]
+    assert wy.result is not None
+    assert wy.result.percent == 75
+    assert wy.result.rating == "Good"
+    assert wy.result.total == 27 and wy.result.n == 9
+    kinds = {f.kind for f in wy.stated}
+    assert {"cqc_assessment", "cqc_press_release", "news"} <= kinds
+    assert all(f.rating == "Good" for f in wy.stated)
+    news = next(f for f in wy.stated if f.kind == "news")
+    assert news.percent == 75
+    assert news.percent_citation is not None and "75%" in news.percent_citation.quote
+    for f in wy.stated:
+        assert f.agrees, f.mismatches
+        for cite in (f.rating_citation, f.percent_citation):
+            if cite is not None:
+                assert cite.quote == demo_lib.catalogue.text(cite.doc_id)[cite.start : cite.end]
+    assert wy.agrees
+    assert wy.disagreements == [] and wy.score_conflicts == []
+
+
+def test_council_name_variants_match(demo_lib: Library) -> None:
+    for name in ("wyvernshire", "WYVERNSHIRE COUNTY COUNCIL", "Wyvernshire Council"):
+        assert [c.council for c in build_scorecard(demo_lib, name).councils] == [WYVERNSHIRE]
+
+
+def test_unknown_council_names_the_councils_held(demo_lib: Library) -> None:
+    with pytest.raises(NotFoundError) as err:
+        build_scorecard(demo_lib, "Atlantis")
+    assert "'Atlantis'" in str(err.value)
+    assert WYVERNSHIRE in str(err.value)
+
+
+def test_to_json_round_trips(demo_lib: Library) -> None:
+    data = json.loads(json.dumps(build_scorecard(demo_lib).to_json()))
+    wy = data["councils"][0]
+    assert wy["council"] == WYVERNSHIRE
+    assert [s["score"] for s in wy["scores"]] == list(DEMO_SCORES.values())
+    assert wy["scores"][0]["citation"]["quote"] == "Score: 3"
+    assert wy["computed"]["percent"] == 75 and wy["computed"]["rating"] == "Good"
+    assert wy["agrees"] is True
+    assert {f["kind"] for f in wy["stated"]} >= {"news", "cqc_press_release", "cqc_assessment"}
+
+
+# --- disagreements ------------------------------------------------------------------------------
+
+
+def test_stated_rating_contradicting_the_scores_is_flagged(store: Path, tmp_path: Path) -> None:
+    # nine scores summing to 27 (75%, Good), but the release says Outstanding
+    scores = [3, 3, 2, 3, 4, 3, 3, 3, 3]
+    src = tmp_path / "docs" / "eastshire-press.txt"
+    src.parent.mkdir()
+    src.write_text(press_release("Eastshire County Council", "outstanding", scores), encoding="utf-8")
+    lib = open_lib(store)
+    assert ingest(lib, [str(src)]).failed == 0
+    card = build_scorecard(lib, "Eastshire")
+    east = card.councils[0]
+    assert east.council == "Eastshire County Council"
+    assert east.scores == dict(enumerate(scores, 1))
+    text = lib.catalogue.text(east.entries[0].statements[0].doc_id)
+    for entry, label, score in zip(east.entries, LABELS, scores, strict=True):
+        cite = entry.citation
+        assert cite is not None
+        assert cite.quote == text[cite.start : cite.end]
+        assert cite.quote.endswith(f"{label} – {score}")
+    assert east.result is not None and east.result.rating == "Good" and east.result.percent == 75
+    [stated] = east.stated
+    assert stated.rating == "Outstanding"
+    assert not stated.agrees
+    assert any("Outstanding" in m and "Good" in m for m in stated.mismatches)
+    assert not east.agrees
+    assert east.disagreements and "Outstanding" in east.disagreements[0]
+    lib.close()
+
+
+def test_two_documents_stating_different_scores_are_flagged(store: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    release = [3, 3, 2, 3, 4, 3, 3, 3, 3]
+    other = [3, 3, 2, 3, 4, 3, 2, 3, 3]  # QS7 Safeguarding differs
+    (folder / "press.txt").write_text(
+        press_release("Eastshire County Council", "good", release, date="2 May 2025"), encoding="utf-8"
+    )
+    news = (
+        "Eastshire County Council celebrates its CQC adult social care assessment\n\n"
+        "Date: 9 May 2025\n\nThe Care Quality Commission looked at nine areas. Our scores were:\n\n"
+        + "\n".join(f"- {label}: {s}" for label, s in zip(LABELS, other, strict=True))
+        + "\n\nWe are proud of our staff.\n"
+    )
+    (folder / "news.txt").write_text(news, encoding="utf-8")
+    lib = open_lib(store)
+    assert ingest(lib, [str(folder)]).failed == 0
+    east = build_scorecard(lib, "eastshire").councils[0]
+    qs7 = east.entries[6]
+    assert sorted(s.score for s in qs7.statements) == [2, 3]
+    assert qs7.conflict is not None and "Safeguarding" in qs7.conflict
+    assert qs7.score == 3  # the CQC press release outranks council news
+    for s in qs7.statements:
+        assert s.citation is not None
+        assert s.citation.quote == lib.catalogue.text(s.doc_id)[s.citation.start : s.citation.end]
+        assert str(s.score) in s.citation.quote
+    assert all(e.conflict is None for e in east.entries if e.qs != 7)
+    assert not east.agrees and east.score_conflicts == [qs7.conflict]
+    lib.close()
+
+
+# --- locating list lines --------------------------------------------------------------------------
+
+
+def test_locate_score_lines_by_position_in_a_table() -> None:
+    rows = [
+        "| Theme | Area | Score |",
+        "|---|---|---|",
+        "| Working with people | Assessing needs | 3 |",
+        "| | Supporting people to live healthier lives | 3 |",
+        "| | Equity in experience and outcomes | 2 |",
+        "| Providing support | Care provision, integration and continuity | 3 |",
+        "| | Partnerships and communities | 4 |",
+        "| Ensuring safety | Safe pathways, systems and transitions | 3 |",
+        "| | Safeguarding | 3 |",
+        "| Leadership | Governance, management and sustainability | 3 |",
+        "| | Learning, improvement and innovation | 3 |",
+    ]
+    text = "Scores: 12 people attended\n\n" + "\n".join(rows) + "\n"
+    found = locate_score_lines(text, DEMO_SCORES)
+    assert sorted(found) == list(range(1, 10))
+    for qs, (a, b) in found.items():
+        assert text[a:b] == rows[qs + 1]
+
+
+def test_locate_score_lines_by_label_when_eight_are_listed() -> None:
+    scores = {1: 3, 2: 3, 3: 2, 4: 3, 5: 3, 6: 3, 7: 2, 8: 3}
+    names = LABELS[:8]
+    text = "Intro line 3\n" + "\n".join(f"• {n} ({s})" for n, s in zip(names, scores.values(), strict=True))
+    found = locate_score_lines(text, scores)
+    assert sorted(found) == list(range(1, 9))
+    assert text[found[7][0] : found[7][1]] == "• Safeguarding (2)"
+
+
+def test_locate_score_lines_falls_back_to_order() -> None:
+    # lines separated by prose: no run of nine, so each QS takes the next line ending with its digit
+    text = "\n\n".join(
+        f"Item {label} - {s}\nSome prose follows here." for label, s in zip(LABELS, [3, 2], strict=False)
+    )
+    found = locate_score_lines(text, {1: 3, 2: 2})
+    assert text[found[1][0] : found[1][1]].endswith("- 3")
+    assert text[found[2][0] : found[2][1]].endswith("- 2")
+    assert found[1][0] < found[2][0]
+
+
+# --- CLI ---------------------------------------------------------------------------------------------
+
+
+def test_cli_scorecard_json_and_human(demo_lib: Library, store: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["scorecard", "Wyvernshire", "--json", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [c["council"] for c in data["councils"]] == [WYVERNSHIRE]
+    human = runner.invoke(cli, ["scorecard", "--store", str(store)])
+    assert human.exit_code == 0, human.output
+    assert WYVERNSHIRE in human.output
+    assert "Computed: 27/36 = 75.00% → 75% → Good" in human.output
+    assert '"Score: 3"' in human.output and '"Safeguarding – 3"' in human.output
+    assert "Verdict: consistent" in human.output
+
+
+def test_cli_scorecard_unknown_council(demo_lib: Library, store: Path) -> None:
+    result = CliRunner().invoke(cli, ["scorecard", "Atlantis", "--store", str(store)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "'Atlantis'" in result.output and WYVERNSHIRE in result.output
+
+
+def test_cli_scorecard_empty_library(store: Path) -> None:
+    result = CliRunner().invoke(cli, ["scorecard", "--json", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"councils": []}
+    human = CliRunner().invoke(cli, ["scorecard", "--store", str(store)])
+    assert "No document in the library states quality statement scores." in human.output
