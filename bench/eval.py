@@ -122,16 +122,15 @@ def main() -> None:
         "ask_mean_ms": round(1000 * dt / len(answers), 1),
     }
     if args.sweep:
-        sweep = {}
+        # One pass with no threshold: each question's best support score, then every threshold offline.
         base = answer_mod.REFUSAL_THRESHOLD
-        for th in [x / 100 for x in range(20, 70, 2)]:
-            answer_mod.REFUSAL_THRESHOLD = th
-            res = [assistant.ask(r["q"]) for r in qa + un]
-            sweep[th] = (
-                round(sum(a.refused for a in res[len(qa) :]) / len(un), 3),
-                round(sum(a.refused for a in res[: len(qa)]) / len(qa), 3),
-            )
+        answer_mod.REFUSAL_THRESHOLD = -1.0
+        conf = [assistant.ask(r["q"]) for r in qa + un]
         answer_mod.REFUSAL_THRESHOLD = base
+        sweep = {}
+        for th in [x / 100 for x in range(20, 72, 2)]:
+            refused = [a.refused or a.confidence < th for a in conf]
+            sweep[th] = (round(sum(refused[len(qa) :]) / len(un), 3), round(sum(refused[: len(qa)]) / len(qa), 3))
         out["sweep_threshold_refusal_falserefusal"] = sweep
     print(json.dumps(out, indent=1))
 

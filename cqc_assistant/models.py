@@ -123,6 +123,7 @@ class Answer:
     searched: tuple[str, ...] = ()  # titles of the documents searched, for refusals
     notice: str | None = None
     mode: str = "extractive"
+    confidence: float = 0.0  # the best sentence's support score; refusals fall below the threshold
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,4 +135,5 @@ class Answer:
             "searched": list(self.searched),
             "notice": self.notice,
             "mode": self.mode,
+            "confidence": round(self.confidence, 3),
         }
