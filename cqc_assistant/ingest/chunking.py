@@ -7,7 +7,7 @@ from dataclasses import replace
 from ..models import Chunk, Extracted, Section
 from ..text import paragraphs, sentences
 
-MAX_CHARS = 600
+MAX_CHARS = 1200
 
 
 def chunk_document(ex: Extracted, sections: list[Section], max_chars: int = MAX_CHARS) -> list[Chunk]:
