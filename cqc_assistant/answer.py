@@ -21,7 +21,7 @@ from .index.retriever import Filters, HybridRetriever, library_councils
 from .index.terms import content_terms, expansions, stem, tokens
 from .library import Library
 from .models import Answer, Citation, Passage
-from .text import sentences
+from .text import looks_like_instruction, sentences
 
 MAX_QUESTION_CHARS = 1000
 TOP_PASSAGES = 6
@@ -34,7 +34,10 @@ REFUSAL_THRESHOLD = 0.36
 SECOND_CITATION_RATIO = 0.75
 MAX_CITATIONS = 3
 
-_NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|half|dozen"
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|half|dozen"
+)
 _ORG_WORDS = {
     "council", "county", "city", "borough", "care", "quality", "commission", "adult", "adults", "social", "services",
     "service", "board", "team", "trust", "nhs", "government", "association", "report", "local", "authority", "the",
@@ -50,9 +53,7 @@ class _PersonPattern:
     def search(self, text: str) -> bool:
         if _TITLES.search(text):
             return True
-        return any(
-            not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text)
-        )
+        return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
 
 
 _YEAR = r"(?:19|20)\d\d"
@@ -61,7 +62,8 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
     (
         "percent",
         re.compile(
-            r"\b(what|which)\s+(overall\s+)?(percentage|per ?cent|proportion|share)|\bpercentage score\b|\bwhat share\b",
+            r"\b(what|which)\s+(overall\s+)?(percentage|per ?cent|proportion|share)"
+            r"|\bpercentage score\b|\bwhat share\b",
             re.I,
         ),
         re.compile(r"\d\s*%|per ?cent|\b(half|third|quarter|majority)\b", re.I),
@@ -78,7 +80,9 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
     ),
     (
         "date",
-        re.compile(r"^\s*when\b|\bwhat date\b|\bwhich (year|month|date)\b|\bwhat (year|month)\b|\bon what date\b", re.I),
+        re.compile(
+            r"^\s*when\b|\bwhat date\b|\bwhich (year|month|date)\b|\bwhat (year|month)\b|\bon what date\b", re.I
+        ),
         re.compile(
             rf"\b{_YEAR}\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
             r"december)\b|\b(today|yesterday|last (week|month|year))\b",
@@ -139,37 +143,31 @@ class Conversation:
 class Assistant:
     """Ask questions of a library. The chat model is optional; without one answers are extractive."""
 
-    def __init__(
-        self, library: Library, *, retriever: HybridRetriever | None = None, chat: object | None = None
-    ):
+    def __init__(self, library: Library, *, retriever: HybridRetriever | None = None, chat: object | None = None):
         self.library = library
         self.retriever = retriever or HybridRetriever(library)
         self.chat = chat
 
     # --- public -------------------------------------------------------------------------------------
 
-    def ask(
-        self, question: str, filters: Filters | None = None, conversation: Conversation | None = None
-    ) -> Answer:
+    def ask(self, question: str, filters: Filters | None = None, conversation: Conversation | None = None) -> Answer:
         question = _validate(question)
         if not self.library.catalogue.count_chunks():
             raise QueryError("the library is empty: add documents with `cqc-assistant ingest PATH` first")
-        filters = self._filters_for(question, filters, conversation)
-        if isinstance(filters, Answer):
-            return self._remember(conversation, filters)
-        passages = self.retriever.search(question, filters, TOP_PASSAGES)
-        result = self._extractive(question, passages, filters)
+        scoped = self._filters_for(question, filters, conversation)
+        if isinstance(scoped, Answer):
+            return self._remember(conversation, scoped)
+        passages = self.retriever.search(question, scoped, TOP_PASSAGES)
+        result = self._extractive(question, passages, scoped)
         if self.chat is not None and not result.refused:
             from .llm import llm_answer
 
-            result = llm_answer(self.chat, question, passages, filters, fallback=result)
+            result = llm_answer(self.chat, question, passages, scoped, fallback=result)
         return self._remember(conversation, result)
 
     # --- steps --------------------------------------------------------------------------------------
 
-    def _filters_for(
-        self, question: str, filters: Filters | None, conv: Conversation | None
-    ) -> Filters | Answer:
+    def _filters_for(self, question: str, filters: Filters | None, conv: Conversation | None) -> Filters | Answer:
         base = filters if filters is not None else (conv.filters if conv else Filters())
         named = list(dict.fromkeys(name for name, _, _ in find_councils(question)))
         if not named or (filters is not None and filters.council):
@@ -190,9 +188,7 @@ class Assistant:
     def _refusal(self, question: str, filters: Filters, reason: str, confidence: float = 0.0) -> Answer:
         docs = self.library.documents()
         if filters.council:
-            docs = [
-                d for d in docs if any(council_key(c) == council_key(filters.council) for c in d.councils)
-            ]
+            docs = [d for d in docs if any(council_key(c) == council_key(filters.council) for c in d.councils)]
         titles = tuple(d.title for d in docs)
         scope = f"{len(titles)} document{'s' if len(titles) != 1 else ''} ({filters.describe()})"
         text = f"The library does not say. {reason} Searched {scope}.".replace("  ", " ")
@@ -240,6 +236,8 @@ class Assistant:
                 if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3:
                     continue
                 seen.add((p.doc_id, s))
+                if looks_like_instruction(doc_text[s:e]):
+                    continue
                 s, e = _extend(doc_text, spans, i)
                 out.append(Candidate(p, rank, s, e, doc_text[s:e]))
         return out

@@ -34,7 +34,7 @@ from .config import Settings
 from .index.terms import content_terms
 from .models import Answer, Citation, Passage
 from .prompts import load_prompt
-from .text import sentences
+from .text import looks_like_instruction, sentences
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -75,8 +75,7 @@ def chat_model_from_settings(settings: Settings) -> tuple[Any | None, str | None
         return None, None
     if not model:
         return None, (
-            f"CQC_ASSISTANT_LLM_PROVIDER is {provider} but CQC_ASSISTANT_LLM_MODEL is not set; "
-            "answers are extractive"
+            f"CQC_ASSISTANT_LLM_PROVIDER is {provider} but CQC_ASSISTANT_LLM_MODEL is not set; answers are extractive"
         )
     try:
         if provider == "openai":
@@ -177,9 +176,7 @@ def build_messages(question: str, passages: Sequence[Passage], filters: Filters)
 # --- answering ------------------------------------------------------------------------------------------
 
 
-def llm_answer(
-    chat: Any, question: str, passages: Sequence[Passage], filters: Filters, *, fallback: Answer
-) -> Answer:
+def llm_answer(chat: Any, question: str, passages: Sequence[Passage], filters: Filters, *, fallback: Answer) -> Answer:
     """The model's answer with every sentence's citation verified, or `fallback` with a notice."""
     if fallback.refused or not passages:
         return fallback
@@ -329,22 +326,6 @@ _NUMBER_WORDS = {
         )
     )
 } | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80"}
-# Passage sentences addressed to a model rather than a reader: they are never evidence.
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}?\b(instructions?|prompts?|rules|guidance|above|previous|"
-    r"prior|earlier|everything)\b"
-    r"|\byou are (now|an? (ai|assistant|chatbot|language model))\b"
-    r"|\b(system|developer) (prompt|message|instructions?)\b"
-    r"|\bnew instructions?\b"
-    r"|\bas an? (ai|assistant|language model)\b"
-    r"|\bnote to (the )?(ai|assistant|model|llm|chatbot)\b"
-    r"|\b(ai|llm|chatbot|language model|ai assistant)s?\b.{0,30}\b(must|should|shall|reading this)\b"
-    r"|\b(assistant|ai|model|llm|chatbot)\s*[:,]\s*(say|answer|respond|reply|tell|state|output|write)\b"
-    r"|^\W*(please\s+)?(say|answer|respond|reply|output|tell (the )?(user|reader))\b"
-    r"|\bNOT[_ ]IN[_ ]LIBRARY\b"
-    r"|<<|>>|\bEND PASSAGE\b",
-    re.I,
-)
 
 
 def _numbers(text: str, *, words: bool = False) -> set[str]:
@@ -360,13 +341,10 @@ def _numbers(text: str, *, words: bool = False) -> set[str]:
 
 
 def _ratings(text: str) -> set[str]:
-    return {
-        "requires improvement" if r.lower().startswith("requir") else r.lower() for r in _RATING.findall(text)
-    }
+    return {"requires improvement" if r.lower().startswith("requir") else r.lower() for r in _RATING.findall(text)}
 
 
-def is_instruction(sentence: str) -> bool:
-    return bool(_INSTRUCTION.search(sentence))
+is_instruction = looks_like_instruction
 
 
 @dataclass(frozen=True)

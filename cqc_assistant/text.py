@@ -74,3 +74,26 @@ def words(text: str) -> list[str]:
 
 def normalise_space(text: str) -> str:
     return " ".join(text.split())
+
+
+# Passage sentences addressed to a model rather than a reader: they are never evidence.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}?\b(instructions?|prompts?|rules|guidance|above|previous|"
+    r"prior|earlier|everything)\b"
+    r"|\byou are (now|an? (ai|assistant|chatbot|language model))\b"
+    r"|\b(system|developer) (prompt|message|instructions?)\b"
+    r"|\bnew instructions?\b"
+    r"|\bas an? (ai|assistant|language model)\b"
+    r"|\bnote to (the )?(ai|assistant|model|llm|chatbot)\b"
+    r"|\b(ai|llm|chatbot|language model|ai assistant)s?\b.{0,30}\b(must|should|shall|reading this)\b"
+    r"|\b(assistant|ai|model|llm|chatbot)\s*[:,]\s*(say|answer|respond|reply|tell|state|output|write)\b"
+    r"|^\W*(please\s+)?(say|answer|respond|reply|output|tell (the )?(user|reader))\b"
+    r"|\bNOT[_ ]IN[_ ]LIBRARY\b"
+    r"|<<|>>|\bEND PASSAGE\b",
+    re.I,
+)
+
+
+def looks_like_instruction(sentence: str) -> bool:
+    """A sentence addressed to a model rather than a reader ("ignore previous instructions..."): never evidence."""
+    return bool(_INSTRUCTION.search(sentence))

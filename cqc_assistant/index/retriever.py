@@ -173,7 +173,8 @@ class HybridRetriever:
         match = fts_query(query)
         if not match:
             return []
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if f.council:
             where.append("AND c.council_keys LIKE ?")
             params.append(f"% {council_key(f.council).replace(' ', '_')} %")
@@ -292,9 +293,7 @@ class LangChainRetriever(BaseRetriever):
     filters: Filters = Filters()
     k: int = 5
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [
             Document(
                 page_content=p.text,

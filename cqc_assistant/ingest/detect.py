@@ -18,7 +18,8 @@ _Q = r"[\"'‘’“”]?"
 _RATING_PATTERNS = [
     re.compile(rf"\boverall\s+rating\s*(?:of|is|was|:|-|–)?\s*{_Q}{_RATING}\b", re.I),
     re.compile(
-        rf"\brated\b[^.\n]{{0,90}}?\b(?:adult social care|adults'? services|care act)[^.\n]{{0,60}}?\bas\s+{_Q}{_RATING}\b",
+        rf"\brated\b[^.\n]{{0,90}}?\b(?:adult social care|adults'? services|care act)"
+        rf"[^.\n]{{0,60}}?\bas\s+{_Q}{_RATING}\b",
         re.I,
     ),
     re.compile(
@@ -61,9 +62,7 @@ _SCORE_ITEM = re.compile(
     r"^\s*(?:\d{1,2}[.)]\s*|[-•*]\s*)?(?P<label>[A-Za-z][^|\n]{2,120}?)\s*(?:[–—:|-]|\|\s*)\s*(?P<score>[1-4])\s*$"
 )
 # A `Theme | Area | Score` table row (Markdown, .docx, HTML): the label is the cell before the score.
-_SCORE_ROW = re.compile(
-    r"^\s*\|?(?:[^|\n]*\|)*?\s*(?P<label>[A-Za-z][^|\n]{2,120}?)\s*\|\s*(?P<score>[1-4])\s*\|?\s*$"
-)
+_SCORE_ROW = re.compile(r"^\s*\|?(?:[^|\n]*\|)*?\s*(?P<label>[A-Za-z][^|\n]{2,120}?)\s*\|\s*(?P<score>[1-4])\s*\|?\s*$")
 _PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
 
 _RESET_HEADINGS = re.compile(
@@ -72,9 +71,7 @@ _RESET_HEADINGS = re.compile(
     r"financial facts|overview|notes to editors|methodology|the peer team|what we did)",
     re.I,
 )
-_BOILERPLATE = re.compile(
-    r"^(what people expect|the local authority commitment|i statements?|we statements?)\b", re.I
-)
+_BOILERPLATE = re.compile(r"^(what people expect|the local authority commitment|i statements?|we statements?)\b", re.I)
 _BULLET = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)])\s+")
 _THEME_HINTS = {
     1: ("assessing needs", "healthier lives", "wellbeing", "equity", "working with people", "prevention"),
@@ -278,10 +275,7 @@ def _kind(title: str, head: str, sections: list[Section], source: str) -> str:
         "cqc.org.uk/press-release" in source.lower()
     ):
         return "cqc_press_release"
-    if (
-        re.search(r":\s*local authority assessment\b", top, re.I)
-        or "local-authority-assessment-reports" in source
-    ):
+    if re.search(r":\s*local authority assessment\b", top, re.I) or "local-authority-assessment-reports" in source:
         return "cqc_assessment"
     if sum(1 for s in sections if s.qs and s.score) >= 3:
         return "cqc_assessment"

@@ -33,9 +33,10 @@ def expand(values: list[str]) -> Iterator[str | InputError]:
         path = Path(value).expanduser()
         if path.is_dir():
             found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SUPPORTED and not any(part.startswith(".") for part in p.parts[len(path.parts):])
-            )  # fmt: skip
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUPPORTED and not _hidden(p.relative_to(path))
+            )
             if not found:
                 yield InputError(str(path), "the folder holds no supported files (.txt .md .html .pdf .docx)")
             yield from (str(p.resolve()) for p in found)
@@ -43,6 +44,10 @@ def expand(values: list[str]) -> Iterator[str | InputError]:
             yield str(path.resolve())
         else:
             yield InputError(value, "no such file or folder")
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def read_file(path_str: str, max_bytes: int) -> RawInput:
@@ -86,9 +91,7 @@ def _check_host(url: str, host: str, block_private: bool) -> None:
     for info in infos:
         addr = ipaddress.ip_address(info[4][0])
         if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-            raise InputError(
-                url, f"refusing a private or loopback address ({addr}) because private URLs are blocked"
-            )
+            raise InputError(url, f"refusing a private or loopback address ({addr}) because private URLs are blocked")
 
 
 def fetch_url(
@@ -130,9 +133,7 @@ def fetch_url(
                     ctype = resp.headers.get("content-type", "")
                     suffix = suffix_for(parsed.path, ctype)
                     if suffix not in SUPPORTED:
-                        raise InputError(
-                            original, f"unsupported content type {ctype.split(';')[0] or '(none)'!r}"
-                        )
+                        raise InputError(original, f"unsupported content type {ctype.split(';')[0] or '(none)'!r}")
                     declared = resp.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
                         raise InputError(
@@ -148,7 +149,5 @@ def fetch_url(
             except httpx.TimeoutException:
                 raise InputError(original, f"timed out after {timeout_s:g}s") from None
             except httpx.HTTPError as exc:
-                raise InputError(
-                    original, f"cannot fetch the URL ({type(exc).__name__}: {str(exc)[:120]})"
-                ) from None
+                raise InputError(original, f"cannot fetch the URL ({type(exc).__name__}: {str(exc)[:120]})") from None
         raise InputError(original, f"too many redirects (more than {max_redirects})")

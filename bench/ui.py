@@ -1,0 +1,199 @@
+"""Time from submitting a question in the browser to its answer being visible, with the model warm.
+
+Starts `streamlit run cqc_assistant/app/main.py` on a temporary store holding the demo documents, drives
+/usr/bin/chromium through Playwright, asks one warm-up question (not counted: it loads the model), then
+times each question from pressing Enter to the new answer being rendered. Target: p95 ≤ 1 s (extractive).
+
+    .venv/bin/python bench/ui.py                     # real MiniLM embedder, 10 questions
+    .venv/bin/python bench/ui.py --embedder hash     # no model (measures the app alone)
+    .venv/bin/python bench/ui.py --repeat 2 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "cqc_assistant" / "app" / "main.py"
+DEMO = REPO / "cqc_assistant" / "demo"
+CHROMIUM = "/usr/bin/chromium"
+TARGET_S = 1.0
+QUESTIONS = [
+    "How long do people wait for occupational therapy in Wyvernshire?",
+    "What did CQC say about safeguarding in Wyvernshire?",
+    "How many people were waiting for a Care Act assessment?",
+    "What rating did Wyvernshire County Council get?",
+    "What did inspectors say about the discharge hub?",
+    "How did the council support unpaid carers?",
+    "What was the backlog of Deprivation of Liberty Safeguards applications?",
+    "What did the peer team recommend about direct payments?",
+    "How much did the council spend on adult social care in 2023/24?",
+    "What did CQC say about Liverpool City Council?",
+]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_store(home: Path, embedder: str, questions: list[str]) -> tuple[float, list[float]]:
+    """Ingest the demo documents; then time the same questions through the Python API (no browser)."""
+    from cqc_assistant.answer import Assistant
+    from cqc_assistant.config import Settings
+    from cqc_assistant.embedding import make_embedder
+    from cqc_assistant.ingest.pipeline import ingest
+    from cqc_assistant.library import Library
+
+    lib = Library.open(Settings(home=home, embedder=embedder), make_embedder(embedder))
+    try:
+        t0 = time.perf_counter()
+        report = ingest(lib, [str(DEMO)])
+        ingest_s = time.perf_counter() - t0
+        if report.failed:
+            raise SystemExit(f"ingest failed: {report.summary()}")
+        assistant = Assistant(lib)
+        assistant.ask("What did CQC say about Wyvernshire?")
+        api = []
+        for q in questions:
+            t0 = time.perf_counter()
+            assistant.ask(q)
+            api.append(time.perf_counter() - t0)
+    finally:
+        lib.close()  # the server process opens the store next: never two writers on one embedded Chroma
+    return ingest_s, api
+
+
+def start_server(home: Path, embedder: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = dict(os.environ, CQC_ASSISTANT_HOME=str(home), CQC_ASSISTANT_EMBEDDER=embedder, CQC_ASSISTANT_SEED_DEMO="0")
+    env.pop("CQC_ASSISTANT_APP_FACTORY", None)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
+        "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=home.parent)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"streamlit exited:\n{log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("streamlit did not start within 120 s")
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+
+    questions = (QUESTIONS * args.repeat)[: args.questions * args.repeat]
+    with tempfile.TemporaryDirectory(prefix="cqc-ui-bench-") as tmp:
+        home = Path(tmp) / "store"
+        ingest_s, api = prepare_store(home, args.embedder, questions)
+        proc, url = start_server(home, args.embedder, Path(tmp) / "streamlit.log")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                          "--disable-component-update", "--disable-sync", "--no-first-run"],
+                )  # fmt: skip
+                page = browser.new_page(viewport={"width": 1440, "height": 1000})
+                page.set_default_timeout(120_000)
+                t0 = time.perf_counter()
+                page.goto(url)
+                box = page.get_by_test_id("stChatInputTextArea")
+                box.wait_for()
+                first_load_s = time.perf_counter() - t0
+
+                def ask(question: str, n: int) -> float:
+                    box.fill(question)
+                    start = time.perf_counter()
+                    box.press("Enter")
+                    page.wait_for_function(
+                        "n => document.querySelectorAll('.cqc-answer').length >= n", arg=n, polling="raf"
+                    )
+                    return time.perf_counter() - start
+
+                warm_s = ask("What did CQC say about Wyvernshire?", 1)  # loads the model: not counted
+                times = [ask(q, i + 2) for i, q in enumerate(questions)]
+                browser.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return {
+        "embedder": args.embedder,
+        "questions": len(times),
+        "ingest_s": round(ingest_s, 2),
+        "first_page_load_s": round(first_load_s, 2),
+        "warm_up_question_s": round(warm_s, 3),
+        "p50_s": round(statistics.median(times), 3),
+        "p95_s": round(percentile(times, 95), 3),
+        "mean_s": round(statistics.fmean(times), 3),
+        "max_s": round(max(times), 3),
+        "api_p50_s": round(statistics.median(api), 3),
+        "api_p95_s": round(percentile(api, 95), 3),
+        "ui_overhead_p50_s": round(statistics.median(times) - statistics.median(api), 3),
+        "target_s": TARGET_S,
+        "meets_target": percentile(times, 95) <= TARGET_S,
+        "times_s": [round(t, 3) for t in times],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--embedder", choices=["minilm", "hash"], default="minilm")
+    ap.add_argument("--questions", type=int, default=len(QUESTIONS), help="how many distinct questions (≤10)")
+    ap.add_argument("--repeat", type=int, default=1, help="ask the list this many times")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is not installed")
+    result = run(args)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"embedder            {result['embedder']}")
+    print(f"questions           {result['questions']} (after one warm-up question)")
+    print(f"ingest (demo docs)  {result['ingest_s']} s")
+    print(f"first page load     {result['first_page_load_s']} s")
+    print(f"warm-up question    {result['warm_up_question_s']} s (model load, not counted)")
+    print(f"submit → visible    p50 {result['p50_s']} s · p95 {result['p95_s']} s · "
+          f"mean {result['mean_s']} s · max {result['max_s']} s")  # fmt: skip
+    print(f"per question        {' '.join(f'{t:.3f}' for t in result['times_s'])}")  # type: ignore[attr-defined]
+    print(f"Python API alone    p50 {result['api_p50_s']} s · p95 {result['api_p95_s']} s "
+          f"(same questions, no browser); UI overhead at p50 {result['ui_overhead_p50_s']} s")  # fmt: skip
+    verdict = "meets" if result["meets_target"] else "MISSES"
+    print(f"target              p95 ≤ {TARGET_S} s: {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""CQC Assistant, the Streamlit app. Run with `cqc-assistant ui`, or directly:
+
+    CQC_ASSISTANT_HOME=~/cqc-store streamlit run cqc_assistant/app/main.py
+
+On first start with an empty store it loads the demo documents (fictional Wyvernshire County Council).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cqc_assistant.app import runtime as rt
+
+st.set_page_config(
+    page_title="CQC Assistant",
+    page_icon=":material/fact_check:",
+    layout="wide",
+    menu_items={"About": "Find what CQC and the LGA said about a council, with the exact passage to point at."},
+)
+rt.css()
+lib = rt.library()
+
+pages = [
+    st.Page("views/chat.py", title="Ask", icon=":material/forum:", default=True),
+    st.Page("views/prep.py", title="Interview prep", icon=":material/assignment:"),
+    st.Page("views/rating.py", title="Rating calculator", icon=":material/calculate:"),
+    st.Page("views/library.py", title="Library", icon=":material/library_books:"),
+]
+page = st.navigation(pages)
+
+with st.sidebar:
+    st.markdown("### :material/fact_check: CQC Assistant")
+    docs = lib.documents()
+    st.caption(
+        f"{len(docs)} document{'s' if len(docs) != 1 else ''} · library version {lib.version()}",
+        help=f"Store: {lib.settings.home}",
+    )
+    note = rt.seeded_note(lib)
+    if note is not None:
+        st.caption(f"The store was empty, so the demo documents were loaded ({note.summary}).")
+        for err in note.errors:
+            st.caption(rt.sentence(err))
+
+page.run()

@@ -1,0 +1,1 @@
+"""One Streamlit page script per file (run by `st.navigation`, not imported)."""

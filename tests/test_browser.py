@@ -1,0 +1,231 @@
+"""The app in a real browser: `streamlit run` as a subprocess, driven by Playwright and /usr/bin/chromium.
+
+Ask about the demo council, see the cited passage in the side panel, download an export holding the quote,
+take a screenshot; and show that a document containing `<script>` neither runs it nor hides it.
+
+    .venv/bin/pytest -m browser tests/test_browser.py
+    CQC_SCREENSHOT_DIR=/tmp/shots .venv/bin/pytest -m browser tests/test_browser.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cqc_assistant.config import Settings
+from cqc_assistant.embedding import HashEmbedder
+from cqc_assistant.export import md_escape
+from cqc_assistant.ingest.pipeline import ingest, ingest_bytes
+from cqc_assistant.library import Library
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "cqc_assistant" / "app" / "main.py"
+DEMO = REPO / "cqc_assistant" / "demo"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 90
+WAIT_MS = 30_000
+
+XSS_NOTE = (
+    "Wyvernshire County Council: scrutiny committee note\n\n"
+    "The scrutiny committee noted <script>window.__pwned=1</script> that the hydrotherapy pool at Eldermouth "
+    'needs a new roof <img src=x onerror="window.__pwned=2">.\n'
+)
+XSS_UPLOAD = (
+    "Wyvernshire County Council: parish newsletter\n\n"
+    "Residents asked about the village minibus <script>window.__pwned=3</script> timetable for Harrowmere.\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"streamlit did not start within {START_TIMEOUT_S}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    pytest.importorskip("playwright.sync_api")
+    root = tmp_path_factory.mktemp("browser")
+    home = root / "store"
+    lib = Library.open(Settings(home=home, embedder="hash"), HashEmbedder())
+    try:
+        assert ingest(lib, [str(DEMO)]).failed == 0
+        assert ingest_bytes(lib, "upload:scrutiny-note.txt", XSS_NOTE.encode(), ".txt").status == "added"
+    finally:
+        lib.close()
+    port = free_port()
+    env = dict(os.environ, CQC_ASSISTANT_HOME=str(home), CQC_ASSISTANT_EMBEDDER="hash", CQC_ASSISTANT_SEED_DEMO="0")
+    env.pop("CQC_ASSISTANT_APP_FACTORY", None)
+    log = root / "streamlit.log"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(WAIT_MS)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def ask(page: Any, question: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for()
+    box.fill(question)
+    box.press("Enter")
+
+
+def save_screenshot(page: Any, tmp_path: Path, name: str) -> Path:
+    page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
+    page.wait_for_timeout(300)  # back to the top of the conversation and of the side panel
+    path = tmp_path / name
+    page.screenshot(path=str(path))
+    if os.environ.get("CQC_SCREENSHOT_DIR"):
+        target = Path(os.environ["CQC_SCREENSHOT_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target / name)
+    return path
+
+
+def test_ask_see_cited_passage_and_download_export(page: Any, server: str, tmp_path: Path) -> None:
+    page.goto(server)
+    ask(page, "How long do people wait for occupational therapy in Wyvernshire?")
+    mark = page.locator(".st-key-cited-passages .cqc-card mark").first
+    mark.wait_for()
+    quote = mark.inner_text().strip()
+    assert "wait" in quote.lower()
+    card = page.locator(".st-key-cited-passages .cqc-card").first
+    card_text = card.inner_text()
+    assert "Wyvernshire County Council" in card_text and "characters" in card_text
+    # the answer beside it carries a numbered citation
+    assert page.locator('[data-testid="stChatMessage"] .cqc-ref').first.inner_text().strip() == "1"
+
+    with page.expect_download(timeout=WAIT_MS) as info:
+        page.locator(".st-key-export-answer").get_by_role("button", name="Markdown").click()
+    download = info.value
+    data = Path(download.path()).read_text(encoding="utf-8")
+    assert md_escape(quote) in data
+    assert download.suggested_filename.endswith(".md")
+
+    with page.expect_download(timeout=WAIT_MS) as info:
+        page.locator(".st-key-export-conversation").get_by_role("button", name="PDF").click()
+    from pypdf import PdfReader
+
+    pdf = PdfReader(info.value.path())
+    pdf_text = " ".join(" ".join((p.extract_text() or "") for p in pdf.pages).split())
+    assert " ".join(quote.split()) in pdf_text
+
+    shot = save_screenshot(page, tmp_path, "chat.png")
+    assert shot.stat().st_size > 10_000
+
+
+def test_script_in_a_document_is_shown_not_run(page: Any, server: str, tmp_path: Path) -> None:
+    page.goto(server)
+    ask(page, "What did the scrutiny committee note about the hydrotherapy pool roof?")
+    card = page.locator(".st-key-cited-passages .cqc-card").first
+    card.wait_for()
+    text = card.inner_text()
+    assert "<script>window.__pwned=1</script>" in text
+    assert '<img src=x onerror="window.__pwned=2">' in text
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator(".st-key-cited-passages script").count() == 0
+    assert page.locator(".st-key-cited-passages img").count() == 0
+    save_screenshot(page, tmp_path, "escaped.png")
+
+
+def test_upload_through_library_page_stays_inert(page: Any, server: str, tmp_path: Path) -> None:
+    page.goto(server + "/library")
+    tab = page.get_by_role("tab", name="Add documents")
+    uploader = page.locator('[data-testid="stFileUploader"]')
+    for _ in range(40):  # the tab may need the page to finish loading before a click takes
+        tab.click()
+        if uploader.is_visible():
+            break
+        page.wait_for_timeout(250)
+    upload = tmp_path / "parish.txt"
+    upload.write_text(XSS_UPLOAD, encoding="utf-8")
+    uploader.locator('input[type="file"]').set_input_files(str(upload))
+    uploader.get_by_text("parish.txt").wait_for()
+    page.get_by_role("button", name="Add to library").click()
+    page.locator(".st-key-ingest-results").get_by_text(
+        "Added: Wyvernshire County Council: parish newsletter"
+    ).wait_for()
+    assert page.evaluate("window.__pwned") is None
+
+    page.goto(server)
+    ask(page, "What did residents ask about the village minibus timetable in Harrowmere?")
+    card = page.locator(".st-key-cited-passages .cqc-card").first
+    card.wait_for()
+    assert "<script>window.__pwned=3</script>" in card.inner_text()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None
