@@ -48,9 +48,7 @@ def baseline(seeds: Path, qa: list[dict], embedder) -> dict[str, float]:
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     chunks = [c for f in sorted(seeds.glob("*.txt")) for c in splitter.split_text(f.read_text())]
     col = chromadb.EphemeralClient().get_or_create_collection("baseline", embedding_function=None)
-    col.add(
-        ids=[str(i) for i in range(len(chunks))], embeddings=embedder.embed(chunks).tolist(), documents=chunks
-    )
+    col.add(ids=[str(i) for i in range(len(chunks))], embeddings=embedder.embed(chunks).tolist(), documents=chunks)
     ranks = []
     for r in qa:
         res = col.query(query_embeddings=embedder.embed([r["q"]]).tolist(), n_results=5)

@@ -49,9 +49,7 @@ def stage_inputs(inputs: list[Path], repeat: int, into: Path) -> list[Path]:
     """Copy the inputs; with repeat > 1, add edited copies of the text files so each one is new content."""
     staged: list[Path] = []
     into.mkdir(parents=True, exist_ok=True)
-    files = [
-        p for root in inputs for p in (sorted(root.rglob("*")) if root.is_dir() else [root]) if p.is_file()
-    ]
+    files = [p for root in inputs for p in (sorted(root.rglob("*")) if root.is_dir() else [root]) if p.is_file()]
     for i, src in enumerate(files):
         for copy in range(repeat if src.suffix.lower() in EDITABLE else 1):
             dst = into / f"{i:03d}-{copy:03d}-{src.name}"
@@ -59,9 +57,7 @@ def stage_inputs(inputs: list[Path], repeat: int, into: Path) -> list[Path]:
             if copy:
                 marker = f"\n\nBenchmark copy {copy} of {src.name}.\n"
                 data += (
-                    f"<p>{marker.strip()}</p>".encode()
-                    if src.suffix.lower() in (".html", ".htm")
-                    else marker.encode()
+                    f"<p>{marker.strip()}</p>".encode() if src.suffix.lower() in (".html", ".htm") else marker.encode()
                 )
             dst.write_bytes(data)
             staged.append(dst)
@@ -71,9 +67,7 @@ def stage_inputs(inputs: list[Path], repeat: int, into: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("inputs", nargs="*", type=Path, help="files or folders (default: seeds and demo)")
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="copies of each text file (edited to be unique)"
-    )
+    parser.add_argument("--repeat", type=int, default=1, help="copies of each text file (edited to be unique)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     inputs = [p for p in (args.inputs or DEFAULT_INPUTS) if p.exists()]

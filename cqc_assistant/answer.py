@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .audit import AuditLog
 from .councils import council_key, find_councils
 from .errors import QueryError
 from .index.retriever import Filters, HybridRetriever, library_councils
@@ -143,14 +144,27 @@ class Conversation:
 class Assistant:
     """Ask questions of a library. The chat model is optional; without one answers are extractive."""
 
-    def __init__(self, library: Library, *, retriever: HybridRetriever | None = None, chat: object | None = None):
+    def __init__(
+        self,
+        library: Library,
+        *,
+        retriever: HybridRetriever | None = None,
+        chat: object | None = None,
+        audit: AuditLog | None = None,
+    ):
         self.library = library
         self.retriever = retriever or HybridRetriever(library)
         self.chat = chat
+        self.audit = audit
 
     # --- public -------------------------------------------------------------------------------------
 
     def ask(self, question: str, filters: Filters | None = None, conversation: Conversation | None = None) -> Answer:
+        """Every read of one question sees one version of the library, even while a writer replaces documents."""
+        with self.library.reading():
+            return self._ask(question, filters, conversation)
+
+    def _ask(self, question: str, filters: Filters | None, conversation: Conversation | None) -> Answer:
         question = _validate(question)
         if not self.library.catalogue.count_chunks():
             raise QueryError("the library is empty: add documents with `cqc-assistant ingest PATH` first")
@@ -180,6 +194,8 @@ class Assistant:
         return self._refusal(question, base, f"The library holds no documents about {names}.")
 
     def _remember(self, conv: Conversation | None, result: Answer) -> Answer:
+        if self.audit is not None:
+            self.audit.record(result, library_version=self.library.version())
         if conv is not None:
             conv.filters = Filters(**{k: v for k, v in result.filters.items()})
             conv.turns.append(result)

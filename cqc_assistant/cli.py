@@ -53,6 +53,22 @@ store_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
+def _remember_chroma_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta["cqc_assistant.chroma_url"] = value
+
+
+chroma_url_option = click.option(
+    "--chroma-url",
+    metavar="URL",
+    default=None,
+    expose_value=False,
+    callback=_remember_chroma_url,
+    help="Vectors on a `chroma run` server at URL, e.g. http://127.0.0.1:8000 (default: "
+    "$CQC_ASSISTANT_CHROMA_URL, else embedded in the store). The catalogue stays in the store directory.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cqc-assistant")
 def cli() -> None:
@@ -66,14 +82,20 @@ def main() -> None:  # pragma: no cover - exercised through the entry point
         sys.exit(130)
 
 
-def open_library(store: str | None) -> Library:
+def open_library(store: str | None, chroma_url: str | None = None) -> Library:
+    """The store's library; --chroma-url (remembered by the option's callback) beats the environment."""
     settings = Settings.from_env(store=store)
+    ctx = click.get_current_context(silent=True)
+    chroma_url = chroma_url or (ctx.meta.get("cqc_assistant.chroma_url") if ctx else None)
+    if chroma_url:
+        settings = settings.with_(chroma_url=chroma_url)
     return Library.open(settings, make_embedder(settings.embedder))
 
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @store_option
+@chroma_url_option
 @json_option
 @friendly
 def ingest(inputs: tuple[str, ...], store: str | None, as_json: bool) -> None:
@@ -111,6 +133,7 @@ def ingest(inputs: tuple[str, ...], store: str | None, as_json: bool) -> None:
 
 @cli.command()
 @store_option
+@chroma_url_option
 @json_option
 @friendly
 def docs(store: str | None, as_json: bool) -> None:
@@ -131,6 +154,7 @@ def docs(store: str | None, as_json: bool) -> None:
 @click.argument("doc_id")
 @click.option("--text", "with_text", is_flag=True, help="Print the stored text that offsets index into.")
 @store_option
+@chroma_url_option
 @json_option
 @friendly
 def show(doc_id: str, with_text: bool, store: str | None, as_json: bool) -> None:
@@ -158,6 +182,7 @@ def show(doc_id: str, with_text: bool, store: str | None, as_json: bool) -> None
 @cli.command()
 @click.argument("doc_id")
 @store_option
+@chroma_url_option
 @friendly
 def remove(doc_id: str, store: str | None) -> None:
     """Delete a document everywhere: catalogue, lexical index and vectors."""
@@ -189,6 +214,7 @@ def filter_options(fn: F) -> F:
 @click.option("-k", "k", default=10, show_default=True, help="How many passages.")
 @filter_options
 @store_option
+@chroma_url_option
 @json_option
 @friendly
 def search(query: str, k: int, store: str | None, as_json: bool, **filter_values: str | None) -> None:
@@ -209,24 +235,19 @@ def search(query: str, k: int, store: str | None, as_json: bool, **filter_values
     if not passages:
         click.echo("No passages matched.")
     for i, p in enumerate(passages, 1):
-        click.echo(
-            f"[{i}] {p.title[:60]} › {p.section[:50]}  ({p.doc_id} {p.start}-{p.end}, score {p.score:.4f})"
-        )
+        click.echo(f"[{i}] {p.title[:60]} › {p.section[:50]}  ({p.doc_id} {p.start}-{p.end}, score {p.score:.4f})")
         click.echo("    " + " ".join(p.text.split())[:400])
 
 
 @cli.command()
 @click.argument("question", required=False)
-@click.option(
-    "--batch", type=click.Path(exists=True, dir_okay=False), help="One question a line, or JSONL with 'q'."
-)
+@click.option("--batch", type=click.Path(exists=True, dir_okay=False), help="One question a line, or JSONL with 'q'.")
 @filter_options
 @store_option
+@chroma_url_option
 @json_option
 @friendly
-def ask(
-    question: str | None, batch: str | None, store: str | None, as_json: bool, **filter_values: str | None
-) -> None:
+def ask(question: str | None, batch: str | None, store: str | None, as_json: bool, **filter_values: str | None) -> None:
     """Answer a question with cited passages, or refuse when the library does not hold the answer.
 
     Example:
@@ -234,6 +255,7 @@ def ask(
         cqc-assistant ask "What did CQC say about waiting lists?" --council Wyvernshire
     """
     from .answer import Assistant
+    from .audit import AuditLog
     from .index.retriever import make_filters
     from .llm import chat_model_from_settings
 
@@ -243,7 +265,7 @@ def ask(
     chat, notice = chat_model_from_settings(lib.settings)
     if notice:
         click.echo(f"notice: {notice}", err=True)
-    assistant = Assistant(lib, chat=chat)
+    assistant = Assistant(lib, chat=chat, audit=AuditLog.for_settings(lib.settings))
     filters = make_filters(lib, **filter_values)
     if question:
         result = assistant.ask(question, filters)
@@ -301,9 +323,7 @@ def _print_answer(result: Answer) -> None:
     help="A score by quality statement (number, name or URL segment), e.g. --qs safeguarding=2; "
     "repeatable. With --method evidence-category: --qs safeguarding=3,3,2,4.",
 )
-@click.option(
-    "--what-if", "show_what_if", is_flag=True, help="List the smallest score rises that reach the next band."
-)
+@click.option("--what-if", "show_what_if", is_flag=True, help="List the smallest score rises that reach the next band.")
 @click.option(
     "--method",
     type=click.Choice(["current", "evidence-category"]),
@@ -312,9 +332,7 @@ def _print_answer(result: Answer) -> None:
     help="current: one score per QS. evidence-category: the older method, a comma-separated list of "
     "evidence category scores per QS.",
 )
-@click.option(
-    "--indicative", is_flag=True, help="Mark the result as indicative (pilot), not a formal rating."
-)
+@click.option("--indicative", is_flag=True, help="Mark the result as indicative (pilot), not a formal rating.")
 @store_option
 @json_option
 @friendly
@@ -405,6 +423,7 @@ def _plural(n: int, word: str) -> str:
 @cli.command()
 @click.argument("council", required=False)
 @store_option
+@chroma_url_option
 @json_option
 @friendly
 def scorecard(council: str | None, store: str | None, as_json: bool) -> None:
@@ -456,9 +475,7 @@ def _print_council_scorecard(c: Any) -> None:
             click.echo(f"      ! {e.conflict}")
     if c.result is not None:
         r = c.result
-        click.echo(
-            f"  Computed: {r.total}/{r.maximum} = {r.percent_exact_display:.2f}% → {r.percent}% → {r.rating}"
-        )
+        click.echo(f"  Computed: {r.total}/{r.maximum} = {r.percent_exact_display:.2f}% → {r.percent}% → {r.rating}")
         if r.boundary_warning:
             click.echo(f"  Boundary: {r.boundary_warning}")
     for f in c.stated:
@@ -472,3 +489,212 @@ def _print_council_scorecard(c: Any) -> None:
     for warning in c.warnings:
         click.echo(f"  ! {warning}")
     click.echo(f"  Verdict: {'consistent' if c.agrees else 'INCONSISTENT: see the lines marked above'}")
+
+
+# --- store checks and the audit log ------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="First finish what a killed ingest or remove left (under the writer lock) and drop vectors "
+    "no chunk owns; then check that nothing unfinished remains.",
+)
+@store_option
+@json_option
+@friendly
+def check(repair: bool, store: str | None, as_json: bool) -> None:
+    """Check that the catalogue, the lexical index and the vectors agree; exit 1 on any problem.
+
+    Read-only unless --repair. It holds the writer lock while it reads, so it reports a running
+    ingest instead of racing it.
+
+    Example:
+
+        cqc-assistant check --repair --json
+    """
+    from .consistency import check as run_check
+    from .consistency import repair as run_repair
+    from .consistency import summary
+    from .errors import StoreError
+
+    settings = Settings.from_env(store=store)
+    if not (settings.home / "catalogue.sqlite3").is_file():
+        raise StoreError(f"no library at {settings.home} (nothing has been ingested there)")
+    lib = open_library(store)
+    try:
+        repaired = run_repair(lib) if repair else []
+        with lib.writer(recover=False):
+            problems = run_check(lib, settled=repair)
+            counts = summary(lib)
+    finally:
+        lib.close()
+    if as_json:
+        emit_json({"ok": not problems, "problems": problems, "repaired": repaired, "counts": counts})
+    else:
+        for line in repaired:
+            click.echo(f"repaired: {line}")
+        for problem in problems:
+            click.echo(f"problem: {problem}")
+        facts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+        click.echo(f"{'consistent' if not problems else 'INCONSISTENT'}: {facts}")
+    if problems:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--since", help="Only answers given on or after this UTC date (YYYY-MM-DD).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per answer.")
+@store_option
+@json_option
+@friendly
+def audit(since: str | None, as_csv: bool, store: str | None, as_json: bool) -> None:
+    """List the answers given: when, the question and filters, the answer, what it cited, the library version.
+
+    Entries older than CQC_ASSISTANT_AUDIT_RETENTION_DAYS (default 365) are pruned when the log is opened.
+
+    Example:
+
+        cqc-assistant audit --since 2025-06-01 --csv > answers.csv
+    """
+    import csv
+
+    from .audit import CSV_FIELDS, FILE_NAME, AuditLog, parse_since
+
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
+    if since is not None:
+        parse_since(since)
+    settings = Settings.from_env(store=store)
+    if (settings.home / FILE_NAME).is_file():
+        with AuditLog.for_settings(settings) as log:
+            entries = log.entries(since)
+    else:
+        entries = []
+    if as_json:
+        emit_json([e.to_json() for e in entries])
+    elif as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(CSV_FIELDS), lineterminator="\n")
+        writer.writeheader()
+        for e in entries:
+            writer.writerow(e.to_row())
+    elif not entries:
+        click.echo("No answers recorded" + (f" since {since}." if since else " yet."))
+    else:
+        for e in entries:
+            verdict = "refused" if e.refused else "answered"
+            who = f" by {e.user}" if e.user else ""
+            click.echo(f"{e.at}  #{e.id} {verdict}{who} ({e.mode}, library version {e.library_version})")
+            click.echo(f"  Q: {e.question}")
+            if e.filters:
+                click.echo("  filters: " + ", ".join(f"{k}={v}" for k, v in e.filters.items()))
+            click.echo(f"  A: {' '.join(e.answer.split())[:300]}")
+            if e.citations:
+                click.echo("  cited: " + "; ".join(f"{c['doc_id']} {c['start']}-{c['end']}" for c in e.citations))
+
+
+# --- exports and the web app -----------------------------------------------------------------------
+
+
+@cli.command(name="export")
+@click.argument("question", required=False)
+@click.option("--briefing", "briefing_council", metavar="COUNCIL", help="Export an interview-prep briefing.")
+@filter_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "docx", "pdf"]),
+    default="md",
+    show_default=True,
+    help="File format.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file ('-' for stdout).")
+@store_option
+@friendly
+def export_cmd(
+    question: str | None,
+    briefing_council: str | None,
+    fmt: str,
+    output: str | None,
+    store: str | None,
+    **filter_values: str | None,
+) -> None:
+    """Ask a question (or build a briefing) and write it with its citations as Markdown, DOCX or PDF.
+
+    Every quote is written with its document title, section, page, offsets and source, with a timestamp
+    and the library version. With --briefing COUNCIL, --qs picks one quality statement (default: all nine).
+
+    Examples:
+
+    \b
+        cqc-assistant export "How long are OT waits?" --council Wyvernshire --format pdf -o ot.pdf
+        cqc-assistant export --briefing Wyvernshire --qs safeguarding --format docx
+    """
+    from pathlib import Path
+
+    from .export import export_answer, export_briefing, export_filename
+
+    if bool(question) == bool(briefing_council):
+        raise click.UsageError("give either a QUESTION or --briefing COUNCIL")
+    lib = open_library(store)
+    if briefing_council:
+        from .briefing import build_briefing
+
+        unused = [k for k, v in filter_values.items() if v and k != "qs"]
+        if unused:
+            raise click.UsageError(f"--briefing takes only --qs, not --{unused[0]}")
+        brief = build_briefing(lib, briefing_council, filter_values.get("qs"))
+        data = export_briefing(brief, fmt)
+        stem = brief.title
+    else:
+        from .answer import Assistant
+        from .index.retriever import make_filters
+        from .llm import chat_model_from_settings
+
+        assert question is not None
+        chat, notice = chat_model_from_settings(lib.settings)
+        if notice:
+            click.echo(f"notice: {notice}", err=True)
+        answer = Assistant(lib, chat=chat).ask(question, make_filters(lib, **filter_values))
+        data = export_answer(answer, fmt, library_version=lib.version())
+        stem = f"cqc-answer-{question}"
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    path = Path(output) if output else Path(export_filename(stem, fmt))
+    path.write_bytes(data)
+    click.echo(f"wrote {path} ({len(data):,} bytes)", err=True)
+
+
+@cli.command()
+@store_option
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: Streamlit's, 8501).")
+@click.option("--address", default=None, help="Address to listen on (default: Streamlit's).")
+def ui(store: str | None, port: int | None, address: str | None) -> None:
+    """Start the web app (Streamlit). An empty store is filled with the demo documents on first start.
+
+    Example:
+
+        cqc-assistant ui --store ~/cqc-store --port 8501
+    """
+    import os
+    import subprocess
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parent / "app" / "main.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
+    cmd += ["--browser.gatherUsageStats", "false"]
+    if port is not None:
+        cmd += ["--server.port", str(port)]
+    if address:
+        cmd += ["--server.address", address]
+    env = dict(os.environ)
+    if store:
+        env["CQC_ASSISTANT_HOME"] = str(Path(store).expanduser().resolve())
+    try:
+        code = subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

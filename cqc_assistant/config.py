@@ -58,8 +58,7 @@ class Settings:
             chroma_url=env.get("CQC_ASSISTANT_CHROMA_URL") or None,
             max_file_bytes=_int(env, "CQC_ASSISTANT_MAX_FILE_MB", 50) * 1024 * 1024,
             max_url_bytes=_int(env, "CQC_ASSISTANT_MAX_URL_MB", 20) * 1024 * 1024,
-            block_private_urls=env.get("CQC_ASSISTANT_BLOCK_PRIVATE_URLS", "").lower()
-            in ("1", "true", "yes"),
+            block_private_urls=env.get("CQC_ASSISTANT_BLOCK_PRIVATE_URLS", "").lower() in ("1", "true", "yes"),
             llm_provider=provider,
             llm_model=env.get("CQC_ASSISTANT_LLM_MODEL") or None,
             llm_base_url=env.get("CQC_ASSISTANT_LLM_BASE_URL") or None,

@@ -55,9 +55,7 @@ def known_councils() -> tuple[Council, ...]:
         if not line.strip():
             continue
         name, short, aliases = (line.split("\t") + ["", ""])[:3]
-        out.append(
-            Council(name.strip(), short.strip(), tuple(a.strip() for a in aliases.split("|") if a.strip()))
-        )
+        out.append(Council(name.strip(), short.strip(), tuple(a.strip() for a in aliases.split("|") if a.strip())))
     return tuple(out)
 
 

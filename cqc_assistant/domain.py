@@ -94,9 +94,7 @@ QUALITY_STATEMENTS: tuple[QualityStatement, ...] = (
         "support",
         ("Supporting people to lead healthier lives", "Supporting healthier lives"),
     ),
-    QualityStatement(
-        3, 1, "Equity in experience and outcomes", "equity", ("Equity in experiences and outcomes",)
-    ),
+    QualityStatement(3, 1, "Equity in experience and outcomes", "equity", ("Equity in experiences and outcomes",)),
     QualityStatement(
         4,
         2,

@@ -5,18 +5,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import shutil
+import sqlite3
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
 from .embedding import Embedder
-from .errors import StoreLockedError
+from .errors import StoreError, StoreLockedError
 from .index.catalogue import Catalogue, DocRecord, SectionRecord
-from .index.vectors import VectorStore
+from .index.vectors import COLLECTION, VectorStore
+
+REBUILDING = "vectors_rebuilding"  # catalogue meta key, set while the vectors are rebuilt from the catalogue
 
 
 @dataclass
@@ -28,23 +35,63 @@ class Library:
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder) -> Library:
+        """Open (or create) the store. The vector store is checked first (server reachable and really Chroma,
+        collection built by this embedder), so a bad Chroma URL or the wrong embedder writes nothing.
+
+        Embedded, the vectors live in `home/chroma` (collection `cqc_chunks`). With a server
+        (`settings.chroma_url`) the collection is `cqc_chunks_<store id>`, the id kept in the catalogue, so
+        two stores pointed at one server never share (or delete each other's) vectors.
+        """
         home = settings.home
-        home.mkdir(parents=True, exist_ok=True)
-        catalogue = Catalogue(home / "catalogue.sqlite3")
-        vectors = VectorStore(
-            home / "chroma",
-            embedder_name=embedder.name,
-            dimension=embedder.dimension,
-            url=settings.chroma_url,
+        cat_path = home / "catalogue.sqlite3"
+        url = settings.chroma_url
+        recorded, has_docs = _peek(cat_path)
+        store_id = (recorded or uuid.uuid4().hex[:16]) if url else None
+        elsewhere = (
+            f"the catalogue in {home} lists documents, but the Chroma collection {{}} is empty: their "
+            "vectors are elsewhere (the embedded store or another server). Point CQC_ASSISTANT_CHROMA_URL "
+            "at the server that holds them, or ingest into a fresh --store"
         )
+        if has_docs and not url and not (home / "chroma").is_dir():
+            raise StoreError(elsewhere.format(f"{COLLECTION!r} in {home / 'chroma'}"))
+
+        def vector_store(sid: str | None) -> VectorStore:
+            return VectorStore(
+                home / "chroma",
+                embedder_name=embedder.name,
+                dimension=embedder.dimension,
+                url=url,
+                collection=server_collection(sid) if sid else COLLECTION,
+            )
+
+        vectors = vector_store(store_id)
+        home.mkdir(parents=True, exist_ok=True)
+        catalogue = Catalogue(cat_path)
+        try:
+            if has_docs and _looks_empty(vectors) and catalogue.get_meta(REBUILDING) is None:
+                if url and recorded is None:  # made just now, for nothing: take it away again
+                    vectors.client.delete_collection(vectors.name)
+                raise StoreError(elsewhere.format(vectors.where))
+            if store_id is not None:
+                catalogue.db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (store_id,))
+                claimed = catalogue.get_meta("store_id")
+                if claimed != store_id:  # another process created this store at the same moment
+                    vectors = vector_store(claimed)
+        except BaseException:
+            catalogue.close()
+            raise
+        vectors.lookup = CatalogueChunks(catalogue)
         return cls(settings=settings, embedder=embedder, catalogue=catalogue, vectors=vectors)
 
     def close(self) -> None:
         self.catalogue.close()
 
     @contextmanager
-    def writer(self) -> Iterator[None]:
-        """One writer at a time per store; a second gets a clear message instead of waiting silently."""
+    def writer(self, *, recover: bool = True) -> Iterator[None]:
+        """One writer at a time per store; a second gets a clear message instead of waiting silently.
+
+        `recover=False` only holds the lock (a read-only check that must not race a writer).
+        """
         path = self.settings.home / "write.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -54,18 +101,78 @@ class Library:
                 raise StoreLockedError(
                     f"another ingest or remove is writing to {self.settings.home}; try again when it has finished"
                 ) from None
-            self.recover()
+            if recover:
+                self.recover()
             yield
         finally:
             os.close(fd)
 
     def recover(self) -> None:
-        """Finish what a killed writer left: drop pending versions and retire the ones marked for deletion."""
+        """Finish what a killed writer left: drop pending versions and retire the ones marked for deletion.
+
+        Chroma's embedded index is not written atomically, so a writer killed while Chroma persisted it can
+        leave it unreadable; then (or when such a rebuild was itself cut short) the vectors are rebuilt from
+        the catalogue, which is the record.
+        """
+        damaged = self.catalogue.get_meta(REBUILDING) is not None or not self.vectors_readable()
         for doc_id in self.catalogue.unfinished():
-            self.vectors.delete_doc(doc_id)
+            if not damaged:
+                self.vectors.delete_doc(doc_id)
             self.catalogue.purge(doc_id)
+        if damaged:
+            self.rebuild_vectors()
+
+    def vectors_readable(self) -> bool:
+        """A quick probe: Chroma answers counts and ids from SQLite even when its index files are damaged,
+        so some vectors are read back too (the oldest, which a lost index loses first, and a middle page)."""
+        try:
+            n = self.vectors.count()
+            for offset in sorted({0, n // 2}):
+                page = self.vectors.collection.get(include=["embeddings"], limit=64, offset=offset)
+                vectors = page["embeddings"]
+                if len(page["ids"]) and (vectors is None or len(vectors) != len(page["ids"])):
+                    return False
+        except Exception:  # noqa: BLE001 - Chroma raises untyped errors for a damaged index
+            return False
+        return True
+
+    def rebuild_vectors(self) -> int:
+        """Drop the vector collection and re-embed every active chunk from the catalogue; return how many.
+
+        Call under the writer lock. A rebuild cut short is marked in the catalogue and redone by the next
+        writer (and `open` does not take its empty collection for vectors kept elsewhere).
+        """
+        from .ingest.pipeline import stored_vectors
+
+        self.catalogue.set_meta(REBUILDING, "1")
+        chroma_dir = self.settings.home / "chroma"
+        embedded = self.settings.chroma_url is None and chroma_dir.is_dir()
+        old_segments = [p for p in chroma_dir.iterdir() if p.is_dir()] if embedded else []
+        with contextlib.suppress(Exception):  # already gone is fine; a real failure shows when re-adding
+            self.vectors.client.delete_collection(self.vectors.name)
+        for segment in old_segments:  # the damaged index files Chroma leaves behind
+            shutil.rmtree(segment, ignore_errors=True)
+        self.vectors = VectorStore(
+            chroma_dir,
+            embedder_name=self.embedder.name,
+            dimension=self.embedder.dimension,
+            url=self.settings.chroma_url,
+            collection=self.vectors.name,
+        )
+        self.vectors.lookup = CatalogueChunks(self.catalogue)
+        n = 0
+        for ids, vectors, metadatas in stored_vectors(self):
+            self.vectors.add(ids, vectors, metadatas)
+            n += len(ids)
+        self.catalogue.db.execute("DELETE FROM meta WHERE key = ?", (REBUILDING,))
+        return n
 
     # --- reads --------------------------------------------------------------------------------------
+
+    def reading(self) -> AbstractContextManager[None]:
+        """One consistent view of the catalogue for a question's reads, even while a writer replaces
+        documents (see `Catalogue.snapshot`); re-entrant, and safe for threads sharing this Library."""
+        return self.catalogue.snapshot()
 
     def documents(self) -> list[DocRecord]:
         return self.catalogue.documents()
@@ -91,6 +198,106 @@ class Library:
             self.vectors.delete_doc(doc.doc_id)
             self.catalogue.purge(doc.doc_id)
             return doc
+
+
+def _looks_empty(vectors: VectorStore) -> bool:
+    """An empty collection; not when it cannot be read (the next writer's recovery rebuilds it)."""
+    try:
+        return vectors.count() == 0
+    except Exception:  # noqa: BLE001 - Chroma raises untyped errors for a damaged index
+        return False
+
+
+class CatalogueChunks:
+    """The catalogue's view of the chunks behind the vectors, for VectorStore.query's own filtering.
+
+    The Chroma metadata of a chunk is rebuilt from its catalogue row exactly as ingest stored it
+    (`pipeline.vector_meta`), and a Chroma `where` is translated to SQL on the same columns.
+    """
+
+    _COLUMNS = {"doc_id": ("doc_id", str), "kind": ("kind", str), "theme": ("theme", int), "qs": ("qs", int),
+                "date_num": ("date_num", int), "boilerplate": ("boilerplate", bool)}  # fmt: skip
+    _OPS = {"$eq": "=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def metadata(self, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
+        from .ingest.pipeline import vector_meta
+
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self.catalogue.db.execute(
+            "SELECT chunk_id, doc_id, kind, theme, qs, boilerplate, date_num, council_keys FROM chunks "
+            f"WHERE chunk_id IN ({marks})",
+            chunk_ids,
+        ).fetchall()
+        return {r[0]: vector_meta(r[1], r[2], r[3], r[4], bool(r[5]), r[6], str(r[7]).split()) for r in rows}
+
+    def ids_where(self, where: dict[str, Any], limit: int) -> list[str] | None:
+        sql = self._sql(where)
+        if sql is None:
+            return None
+        rows = self.catalogue.db.execute(
+            f"SELECT chunk_id FROM chunks c WHERE {sql[0]} LIMIT ?", [*sql[1], limit + 1]
+        ).fetchall()
+        return None if len(rows) > limit else [str(r[0]) for r in rows]
+
+    def _sql(self, where: dict[str, Any]) -> tuple[str, list[Any]] | None:
+        """SQL with the meaning Chroma gives `where` (a missing value never matches), or None."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for key, cond in where.items():
+            if key in ("$and", "$or") and isinstance(cond, list) and cond:
+                subs = [self._sql(c) for c in cond]
+                if any(sub is None for sub in subs):
+                    return None
+                joiner = " AND " if key == "$and" else " OR "
+                parts.append("(" + joiner.join(sub[0] for sub in subs if sub) + ")")
+                params += [p for sub in subs if sub for p in sub[1]]
+            elif key.startswith("c_") and cond is True:
+                parts.append("instr(c.council_keys, ?) > 0")
+                params.append(f" {key[2:]} ")
+            elif key in self._COLUMNS:
+                column, kind = self._COLUMNS[key]
+                ops = cond if isinstance(cond, dict) else {"$eq": cond}
+                for op, value in ops.items():
+                    values = value if op == "$in" and isinstance(value, list) else [value]
+                    if op not in self._OPS and op != "$in":
+                        return None
+                    if not values or not all(type(v) is kind for v in values):  # Chroma compares types
+                        return None
+                    values = [int(v) if kind is bool else v for v in values]
+                    if op == "$in":
+                        parts.append(f"c.{column} IN ({','.join('?' * len(values))})")
+                    else:
+                        parts.append(f"c.{column} {self._OPS[op]} ?")
+                    params += values
+            else:
+                return None
+        return (" AND ".join(parts), params) if parts else None
+
+
+def server_collection(store_id: str) -> str:
+    """The Chroma collection of one store on a shared server."""
+    return f"{COLLECTION}_{store_id}"
+
+
+def _peek(cat_path: Path) -> tuple[str | None, bool]:
+    """(store id, holds active documents) of an existing catalogue, read without creating or changing it."""
+    if not cat_path.is_file():
+        return None, False
+    try:
+        db = sqlite3.connect(str(cat_path), timeout=30)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+            docs = db.execute("SELECT 1 FROM documents WHERE status = 'active' LIMIT 1").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return None, False  # not a catalogue (yet): Catalogue() gives the clear message
+    return (None if row is None else str(row[0])), docs is not None
 
 
 def store_paths(home: Path) -> dict[str, Path]:

@@ -59,15 +59,10 @@ NOT_ASSESSED = frozenset({"-", "na", "n/a", "none", "not assessed"})
 Method = Literal["current", "legacy"]
 JSONDict: TypeAlias = dict[str, Any]
 ScoresInput: TypeAlias = (
-    Mapping[int, int | None]
-    | Mapping[str, int | None]
-    | Mapping[int | str, int | None]
-    | Sequence[int | None]
+    Mapping[int, int | None] | Mapping[str, int | None] | Mapping[int | str, int | None] | Sequence[int | None]
 )
 CategoriesInput: TypeAlias = (
-    Mapping[int, Sequence[int] | None]
-    | Mapping[str, Sequence[int] | None]
-    | Mapping[int | str, Sequence[int] | None]
+    Mapping[int, Sequence[int] | None] | Mapping[str, Sequence[int] | None] | Mapping[int | str, Sequence[int] | None]
 )
 
 
@@ -423,9 +418,7 @@ def _legacy_qs(qs: QualityStatement, categories: Sequence[int]) -> LegacyQS:
     if isinstance(categories, str | bytes) or not isinstance(categories, Sequence):
         raise RatingError(f"evidence category scores {categories!r} for QS{qs.number} must be a list")
     if not categories:
-        raise RatingError(
-            f"no evidence category scores for QS{qs.number} ({qs.name}); use None if not assessed"
-        )
+        raise RatingError(f"no evidence category scores for QS{qs.number} ({qs.name}); use None if not assessed")
     if len(categories) > MAX_EVIDENCE_CATEGORIES:
         raise RatingError(
             f"{len(categories)} evidence category scores for QS{qs.number}: there are only "
@@ -434,8 +427,7 @@ def _legacy_qs(qs: QualityStatement, categories: Sequence[int]) -> LegacyQS:
     for value in categories:
         if isinstance(value, bool) or not isinstance(value, int) or not MIN_SCORE <= value <= MAX_SCORE:
             raise RatingError(
-                f"evidence category score {value!r} for QS{qs.number} ({qs.name}) "
-                "is not a whole number from 1 to 4"
+                f"evidence category score {value!r} for QS{qs.number} ({qs.name}) is not a whole number from 1 to 4"
             )
     total, m = sum(categories), len(categories)
     exact = Fraction(100 * total, MAX_SCORE * m)
@@ -518,9 +510,7 @@ def compare_stated(
             if stated == result.percent_exact:
                 note = " (the stated figure is the exact value, not the published whole percentage)"
             elif stated == floor:
-                note = (
-                    " (the stated figure matches rounding down, not the ceiling that published figures fit)"
-                )
+                note = " (the stated figure matches rounding down, not the ceiling that published figures fit)"
             messages.append(
                 f"stated {_display(stated):g}% differs from computed {result.percent}% "
                 f"({result.total}/{result.maximum}, exact {result.percent_exact_display:.2f}%){note}"
@@ -530,9 +520,7 @@ def compare_stated(
         if canonical is None:
             messages.append(f"stated rating {stated_rating!r} is not a CQC rating")
         elif canonical != result.rating:
-            messages.append(
-                f"stated rating {canonical} differs from computed {result.rating} ({result.percent}%)"
-            )
+            messages.append(f"stated rating {canonical} differs from computed {result.rating} ({result.percent}%)")
     return messages
 
 
@@ -592,8 +580,7 @@ def _parse_categories(text: str, where: str) -> list[int] | None:
     for part in parts:
         if not re.fullmatch(r"[+-]?\d+", part):
             raise RatingError(
-                f"evidence category score {part!r} for {where} (in {text!r}) "
-                "is not a whole number from 1 to 4"
+                f"evidence category score {part!r} for {where} (in {text!r}) is not a whole number from 1 to 4"
             )
         number = int(part)
         if not MIN_SCORE <= number <= MAX_SCORE:
@@ -626,7 +613,5 @@ def parse_evidence_categories(positional: Sequence[str], named: Sequence[str]) -
             raise RatingError(f"quality statement {qs.number} ({qs.name}) given twice (again as {pair!r})")
         categories[qs.number] = _parse_categories(value, f"QS{qs.number} ({qs.name})")
     if all(value is None for value in categories.values()):
-        raise RatingError(
-            "no quality statement assessed: give at least one list of category scores from 1 to 4"
-        )
+        raise RatingError("no quality statement assessed: give at least one list of category scores from 1 to 4")
     return categories

@@ -212,9 +212,7 @@ def _sentence(text: str, a: int, b: int) -> tuple[int, int]:
     line_start = text.rfind("\n", 0, a) + 1
     line_end = text.find("\n", b)
     line_end = len(text) if line_end == -1 else line_end
-    dot = max(
-        text.rfind(". ", line_start, a), text.rfind("? ", line_start, a), text.rfind("! ", line_start, a)
-    )
+    dot = max(text.rfind(". ", line_start, a), text.rfind("? ", line_start, a), text.rfind("! ", line_start, a))
     s = line_start if dot == -1 else dot + 2
     m = re.compile(r"[.?!](?=\s|$)").search(text, b, line_end)
     e = line_end if m is None else m.end()
@@ -306,9 +304,7 @@ def _section_title(sections: list[SectionRecord], offset: int) -> str:
     return title
 
 
-def _cite(
-    doc: DocRecord, text: str, sections: list[SectionRecord], span: tuple[int, int], council: str
-) -> Citation:
+def _cite(doc: DocRecord, text: str, sections: list[SectionRecord], span: tuple[int, int], council: str) -> Citation:
     start, end = span
     return Citation(
         n=0,
@@ -422,8 +418,7 @@ def _number(card: CouncilScorecard) -> CouncilScorecard:
         return replace(c, n=n)
 
     entries = tuple(
-        replace(e, statements=tuple(replace(s, citation=renum(s.citation)) for s in e.statements))
-        for e in card.entries
+        replace(e, statements=tuple(replace(s, citation=renum(s.citation)) for s in e.statements)) for e in card.entries
     )
     stated = tuple(
         replace(f, rating_citation=renum(f.rating_citation), percent_citation=renum(f.percent_citation))

@@ -66,9 +66,7 @@ def store(tmp_path: Path, demo_dir: Path) -> Path:
 def good_file(tmp_path: Path) -> Path:
     path = tmp_path / "good" / "eastshire-news.txt"
     path.parent.mkdir()
-    path.write_text(
-        "Eastshire County Council news\nEastshire's adult social care was rated good by the CQC.\n"
-    )
+    path.write_text("Eastshire County Council news\nEastshire's adult social care was rated good by the CQC.\n")
     return path
 
 
@@ -146,9 +144,7 @@ def test_bad_file(
     report = json.loads(batch.stdout)
     assert (report["added"], report["failed"]) == (1, 1)
     failed, added = report["results"]
-    assert (
-        failed["status"] == "failed" and reason in failed["error"] and str(bad.resolve()) in failed["error"]
-    )
+    assert failed["status"] == "failed" and reason in failed["error"] and str(bad.resolve()) in failed["error"]
     assert added["status"] == "added" and added["source"] == str(good_file.resolve())
     after = snapshot(store)
     assert [d for d in after["docs"] if d["doc_id"] != added["doc_id"]] == before["docs"]
@@ -197,9 +193,7 @@ def test_bad_file_inside_a_folder_does_not_stop_the_folder(store: Path, tmp_path
     folder = tmp_path / "mixed"
     folder.mkdir()
     (folder / "a-bad.pdf").write_bytes(b"%PDF-1.4 nonsense")
-    (folder / "b-good.md").write_text(
-        "# Eastshire County Council\n\nAdult social care news for the county.\n"
-    )
+    (folder / "b-good.md").write_text("# Eastshire County Council\n\nAdult social care news for the county.\n")
     (folder / "c-empty.txt").write_bytes(b"")
     result = run("ingest", str(folder), "--json", "--store", str(store))
     assert result.exit_code == 1
@@ -267,10 +261,7 @@ def test_oversized_response_declared() -> None:
 
     with pytest.raises(InputError) as info:
         fetch("https://example.org/big.txt", handler)
-    assert (
-        str(info.value)
-        == "https://example.org/big.txt: the response is 5,000 bytes, over the 1,000-byte limit"
-    )
+    assert str(info.value) == "https://example.org/big.txt: the response is 5,000 bytes, over the 1,000-byte limit"
 
 
 def test_oversized_response_streamed_without_length() -> None:
@@ -284,9 +275,7 @@ def test_oversized_response_streamed_without_length() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"content-type": "text/plain"}, content=body())
 
-    with pytest.raises(
-        InputError, match=r"^https://example\.org/s: the response is over the 1,000-byte limit$"
-    ):
+    with pytest.raises(InputError, match=r"^https://example\.org/s: the response is over the 1,000-byte limit$"):
         fetch("https://example.org/s", handler)
     assert len(sent) < 100, "the download must stop at the limit"
 
@@ -328,17 +317,13 @@ def test_good_url_after_redirect_is_keyed_by_the_normalised_url() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/old":
             return httpx.Response(301, headers={"location": "/new"})
-        return httpx.Response(
-            200, headers={"content-type": "text/html; charset=utf-8"}, content=b"<p>Hello</p>"
-        )
+        return httpx.Response(200, headers={"content-type": "text/html; charset=utf-8"}, content=b"<p>Hello</p>")
 
     raw = fetch("HTTPS://Example.ORG/old#frag", handler)
     assert (raw.source, raw.data, raw.suffix) == ("https://example.org/old", b"<p>Hello</p>", ".html")
 
 
-def test_url_failures_in_a_batch_change_nothing(
-    store: Path, good_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_url_failures_in_a_batch_change_nothing(store: Path, good_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pipeline with a mock network: bad URLs fail one line each, a good URL and file are added."""
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -349,15 +334,11 @@ def test_url_failures_in_a_batch_change_nothing(
         if request.url.path == "/png":
             return httpx.Response(200, headers={"content-type": "image/png"}, content=b"\x89PNG")
         if request.url.path == "/report.html":
-            html = (
-                b"<h1>Eastshire County Council news</h1><p>Adult social care was rated good by the CQC.</p>"
-            )
+            html = b"<h1>Eastshire County Council news</h1><p>Adult social care was rated good by the CQC.</p>"
             return httpx.Response(200, headers={"content-type": "text/html"}, content=html)
         return httpx.Response(404)
 
-    monkeypatch.setattr(
-        pipeline, "fetch_url", functools.partial(fetch_url, transport=httpx.MockTransport(handler))
-    )
+    monkeypatch.setattr(pipeline, "fetch_url", functools.partial(fetch_url, transport=httpx.MockTransport(handler)))
     before = snapshot(store)
     bad = [
         "https://example.org/loop",
@@ -381,3 +362,101 @@ def test_url_failures_in_a_batch_change_nothing(
     report = json.loads(good.stdout)
     assert [r["status"] for r in report["results"]] == ["added", "added"]
     assert report["results"][0]["source"] == "https://example.org/report.html"
+
+
+# --- private and loopback addresses, when blocking is on -------------------------------------------------
+
+PUBLIC = "http://93.184.215.14"  # an IP literal: resolves without DNS, and is globally routable
+PRIVATE_TARGETS = [
+    "http://127.0.0.1/admin",
+    "http://localhost:8080/admin",
+    "http://[::1]/x",
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata (link-local)
+    "http://10.0.0.5/",
+    "http://192.168.1.1/router",
+    "http://100.64.0.1/",  # carrier-grade NAT: not private, not global either
+    "http://0.0.0.0/",
+    "http://2130706433/",  # 127.0.0.1 written as one number
+    "http://0x7f.1/",  # and in hex
+    "http://[::ffff:127.0.0.1]/",  # IPv4-mapped IPv6
+    "http://user:pw@127.0.0.1/",
+    "http://93.184.215.14@127.0.0.1/",  # the host is after the @
+]
+
+
+@pytest.mark.parametrize("target", PRIVATE_TARGETS)
+def test_private_address_refused_directly_and_after_a_redirect(target: str) -> None:
+    requested: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(str(request.url))
+        if request.url.host == "93.184.215.14" and request.url.path == "/start":
+            return httpx.Response(302, headers={"location": target})
+        return httpx.Response(200, headers={"content-type": "text/plain"}, content=b"secret")
+
+    with pytest.raises(InputError, match=r"refusing a private or loopback address \(.+\) because private URLs"):
+        fetch(target, handler, block_private=True)
+    assert requested == []
+    with pytest.raises(InputError, match="refusing a private or loopback address") as info:
+        fetch(f"{PUBLIC}/start", handler, block_private=True)
+    assert str(info.value).startswith(f"{PUBLIC}/start: ")  # names what the user gave
+    assert requested == [f"{PUBLIC}/start"], "the private hop must never be requested"
+
+
+def test_scheme_relative_redirect_to_loopback_is_refused() -> None:
+    with pytest.raises(InputError, match="refusing a private or loopback address"):
+        fetch(
+            f"{PUBLIC}/start",
+            lambda r: httpx.Response(302, headers={"location": "//127.0.0.1/x"}),
+            block_private=True,
+        )
+
+
+def test_public_redirects_still_work_when_blocking() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "93.184.215.14":
+            return httpx.Response(301, headers={"location": "http://8.8.4.4/report.txt"})
+        return httpx.Response(200, headers={"content-type": "text/plain"}, content=b"Eastshire news")
+
+    raw = fetch(f"{PUBLIC}/start", handler, block_private=True)
+    assert (raw.source, raw.data, raw.suffix) == (f"{PUBLIC}/start", b"Eastshire news", ".txt")
+
+
+def test_private_urls_allowed_unless_the_setting_blocks_them(tmp_path: Path) -> None:
+    assert Settings.from_env({}, store=tmp_path).block_private_urls is False
+    for on in ("1", "true", "YES"):
+        assert Settings.from_env({"CQC_ASSISTANT_BLOCK_PRIVATE_URLS": on}, store=tmp_path).block_private_urls
+    assert not Settings.from_env({"CQC_ASSISTANT_BLOCK_PRIVATE_URLS": "0"}, store=tmp_path).block_private_urls
+    raw = fetch("http://127.0.0.1/x", lambda r: httpx.Response(200, headers={"content-type": "text/plain"},
+                                                              content=b"local"))  # fmt: skip
+    assert raw.data == b"local"
+
+
+def test_blocking_from_the_environment_reaches_ingest(
+    store: Path, good_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "93.184.215.14":
+            return httpx.Response(302, headers={"location": "http://169.254.169.254/latest/meta-data/"})
+        return httpx.Response(200, headers={"content-type": "text/plain"}, content=b"instance secrets")
+
+    monkeypatch.setattr(pipeline, "fetch_url", functools.partial(fetch_url, transport=httpx.MockTransport(handler)))
+    before = snapshot(store)
+    blocked = run("ingest", f"{PUBLIC}/start", "--store", str(store), env={"CQC_ASSISTANT_BLOCK_PRIVATE_URLS": "1"})
+    assert blocked.exit_code == 1
+    assert blocked.stderr.splitlines()[0] == (
+        f"error: {PUBLIC}/start: refusing a private or loopback address (169.254.169.254) "
+        "because private URLs are blocked"
+    )
+    assert snapshot(store) == before
+    allowed = run("ingest", f"{PUBLIC}/start", "--store", str(store), env={"CQC_ASSISTANT_BLOCK_PRIVATE_URLS": ""})
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_ipv6_urls_keep_their_brackets() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == "2001:db8::1"
+        return httpx.Response(200, headers={"content-type": "text/plain"}, content=b"v6")
+
+    raw = fetch("http://[2001:DB8::1]:8080/x", handler)
+    assert (raw.source, raw.data) == ("http://[2001:db8::1]:8080/x", b"v6")

@@ -240,9 +240,7 @@ def test_qs_page_score_variants(score_lines: str) -> None:
 
 
 def test_qs_page_mirror_without_downloads() -> None:
-    text = QS_PAGE.format(
-        heading="Safeguarding", score_lines="Score: 1\n1 - Evidence shows significant shortfalls"
-    )
+    text = QS_PAGE.format(heading="Safeguarding", score_lines="Score: 1\n1 - Evidence shows significant shortfalls")
     meta, _ = detect_text(text.replace("Downloads\n", ""))
     assert meta.scores == {7: 1}
 
@@ -270,8 +268,7 @@ def test_qs_name_variants(heading: str, qs: int, theme: int) -> None:
 
 def test_score_without_a_quality_statement_is_not_a_qs_score() -> None:
     meta, sections = detect_text(
-        "Northshire County Council update\nOur overall feedback on the year\n"
-        "Score: 3 for the new parking app.\n"
+        "Northshire County Council update\nOur overall feedback on the year\nScore: 3 for the new parking app.\n"
     )
     assert meta.scores == {}
     assert all(s.score is None for s in sections)

@@ -66,9 +66,7 @@ def row_counts(library: Library) -> dict[str, int]:
 def assert_gone(library: Library, doc_id: str, rowids: list[int]) -> None:
     db = library.catalogue.db
     for table in ("documents", "sections", "chunks"):
-        assert db.execute(f"SELECT count(*) FROM {table} WHERE doc_id = ?", (doc_id,)).fetchone()[0] == 0, (
-            table
-        )
+        assert db.execute(f"SELECT count(*) FROM {table} WHERE doc_id = ?", (doc_id,)).fetchone()[0] == 0, table
     marks = ",".join("?" * len(rowids))
     assert db.execute(f"SELECT count(*) FROM chunks_fts WHERE rowid IN ({marks})", rowids).fetchone()[0] == 0
     assert library.vectors.collection.get(where={"doc_id": doc_id})["ids"] == []
@@ -84,12 +82,7 @@ def assert_consistent(library: Library) -> None:
     db = library.catalogue.db
     assert db.execute("SELECT count(*) FROM documents WHERE status != 'active'").fetchone()[0] == 0
     counts = row_counts(library)
-    assert (
-        counts["chunks"]
-        == counts["chunks_fts"]
-        == library.vectors.count()
-        == library.catalogue.count_chunks()
-    )
+    assert counts["chunks"] == counts["chunks_fts"] == library.vectors.count() == library.catalogue.count_chunks()
     chunk_ids = {r[0] for r in db.execute("SELECT chunk_id FROM chunks")}
     assert set(library.vectors.collection.get()["ids"]) == chunk_ids
     sources = [r[0] for r in db.execute("SELECT source FROM documents")]
@@ -145,9 +138,7 @@ def test_demo_texts_are_stored_unchanged(library: Library, docs: Path) -> None:
             assert library.text(r.doc_id) == path.read_bytes().decode("utf-8").replace("\r\n", "\n")
 
 
-def test_edited_file_replaces_its_old_version(
-    library: Library, counting: CountingEmbedder, docs: Path
-) -> None:
+def test_edited_file_replaces_its_old_version(library: Library, counting: CountingEmbedder, docs: Path) -> None:
     first = {Path(r.source).name: r for r in ingest(library, [str(docs)]).results}
     old = first["wyvernshire-news.txt"]
     assert old.doc_id is not None
@@ -155,9 +146,7 @@ def test_edited_file_replaces_its_old_version(
     assert old_rowids
 
     news = docs / "wyvernshire-news.txt"
-    news.write_text(
-        news.read_text(encoding="utf-8") + "\nA late paragraph about respite beds in Harrowmere.\n"
-    )
+    news.write_text(news.read_text(encoding="utf-8") + "\nA late paragraph about respite beds in Harrowmere.\n")
     counting.calls.clear()
     second = ingest(library, [str(docs)])
 
@@ -245,8 +234,7 @@ def test_chunk_offsets_lie_inside_their_section(library: Library, docs: Path) ->
             assert meta.get("theme") == sec.theme
             assert meta.get("qs") == sec.qs
             fts = db.execute(
-                "SELECT heading, body FROM chunks_fts "
-                "WHERE rowid = (SELECT rowid FROM chunks WHERE chunk_id = ?)",
+                "SELECT heading, body FROM chunks_fts WHERE rowid = (SELECT rowid FROM chunks WHERE chunk_id = ?)",
                 (chunk_id,),
             ).fetchone()
             assert fts == (sec.title, text[start:end])
@@ -276,9 +264,7 @@ def test_pdf_chunks_carry_page_numbers(library: Library, tmp_path: Path) -> None
     pdf.set_font("helvetica", size=12)
     for n in range(1, 4):
         pdf.add_page()
-        pdf.multi_cell(
-            0, 10, f"Page {n} text. Eastshire County Council adult social care notes for page {n}."
-        )
+        pdf.multi_cell(0, 10, f"Page {n} text. Eastshire County Council adult social care notes for page {n}.")
     path = tmp_path / "report.pdf"
     path.write_bytes(bytes(pdf.output()))
     (r,) = ingest(library, [str(path)]).results
@@ -316,9 +302,7 @@ def _assert_old_version_intact(library: Library, news: Path, old_id: str, counts
     assert_consistent(library)
 
 
-def test_embedder_failure_keeps_old_version_and_batch_goes_on(
-    library: Library, docs: Path, tmp_path: Path
-) -> None:
+def test_embedder_failure_keeps_old_version_and_batch_goes_on(library: Library, docs: Path, tmp_path: Path) -> None:
     news, old_id, counts = _prepare_edit(library, docs)
     library.embedder = CountingEmbedder(fail_on="TRIGGER-FAILURE")
     fine = tmp_path / "fine.txt"
@@ -334,9 +318,7 @@ def test_embedder_failure_keeps_old_version_and_batch_goes_on(
     _assert_old_version_intact(library, news, old_id, counts)
 
 
-def test_vector_store_failure_keeps_old_version(
-    library: Library, docs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_vector_store_failure_keeps_old_version(library: Library, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     news, old_id, counts = _prepare_edit(library, docs)
 
     def broken_upsert(**kwargs: object) -> None:
@@ -350,9 +332,7 @@ def test_vector_store_failure_keeps_old_version(
     _assert_old_version_intact(library, news, old_id, counts)
 
 
-def test_partial_vector_write_is_rolled_back(
-    library: Library, docs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_partial_vector_write_is_rolled_back(library: Library, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first batch reaches Chroma, the second fails: the first batch's vectors must not be orphaned."""
     news, old_id, counts = _prepare_edit(library, docs)
     real_upsert = library.vectors.collection.upsert
@@ -373,9 +353,7 @@ def test_partial_vector_write_is_rolled_back(
     _assert_old_version_intact(library, news, old_id, counts)
 
 
-def test_activation_failure_keeps_old_version(
-    library: Library, docs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_activation_failure_keeps_old_version(library: Library, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     news, old_id, counts = _prepare_edit(library, docs)
 
     def broken_activate(doc_id: str, replaces: str | None) -> None:
@@ -413,9 +391,7 @@ def _write_pending(library: Library, source: str, text: str) -> str:
     doc_id = doc_id_for(ex.text)
     library.catalogue.add_pending(doc_id, source, ex, meta, sections, chunks, [[] for _ in chunks])
     vectors = library.embedder.embed([ex.text[c.start : c.end] for c in chunks])
-    library.vectors.add(
-        [f"{doc_id}:{c.index}" for c in chunks], vectors, [{"doc_id": doc_id} for _ in chunks]
-    )
+    library.vectors.add([f"{doc_id}:{c.index}" for c in chunks], vectors, [{"doc_id": doc_id} for _ in chunks])
     return doc_id
 
 
@@ -423,9 +399,7 @@ def test_recover_drops_pending_versions(library: Library, docs: Path) -> None:
     ingest(library, [str(docs)])
     active = {d.doc_id for d in library.documents()}
     counts = row_counts(library)
-    pending = _write_pending(
-        library, "/gone/half-written.txt", "Eastshire County Council\nHalf-written text here.\n"
-    )
+    pending = _write_pending(library, "/gone/half-written.txt", "Eastshire County Council\nHalf-written text here.\n")
     assert pending in library.catalogue.unfinished()
     assert pending not in {d.doc_id for d in library.documents()}
     assert library.vectors.collection.get(where={"doc_id": pending})["ids"]
@@ -446,9 +420,7 @@ def test_recover_finishes_a_replacement_and_runs_on_the_next_write(library: Libr
     assert first.doc_id is not None
     old_rowids = chunk_rowids(library, first.doc_id)
     # Killed after activation, before the old version was purged: the old one is left 'deleting'.
-    new_id = _write_pending(
-        library, str(path.resolve()), "Eastshire County Council news\nThe second version.\n"
-    )
+    new_id = _write_pending(library, str(path.resolve()), "Eastshire County Council news\nThe second version.\n")
     library.catalogue.activate(new_id, replaces=first.doc_id)
     assert library.catalogue.unfinished() == [first.doc_id]
 

@@ -201,14 +201,12 @@ def test_good_citations_are_kept_with_exact_quotes(lib: Library) -> None:
     ps = passages_for(lib, WAIT_Q)
     n = number_of(ps, "People waited up to 9 months")
     chat = fake(
-        f"People waited up to 9 months for a Care Act assessment [{n}]. "
-        f"In June 2024, 1,240 people were waiting [{n}]."
+        f"People waited up to 9 months for a Care Act assessment [{n}]. In June 2024, 1,240 people were waiting [{n}]."
     )
     result = Assistant(lib, chat=chat).ask(WAIT_Q)
     assert result.mode == "llm" and not result.refused and result.notice is None
     assert result.answer == (
-        "People waited up to 9 months for a Care Act assessment. [1] "
-        "In June 2024, 1,240 people were waiting. [1]"
+        "People waited up to 9 months for a Care Act assessment. [1] In June 2024, 1,240 people were waiting. [1]"
     )
     (c,) = result.citations
     assert c.quote == (
@@ -407,9 +405,7 @@ def test_streaming_yields_chunks_then_a_verified_answer(lib: Library) -> None:
 def test_streaming_a_failing_model_ends_with_the_fallback(lib: Library) -> None:
     ps = passages_for(lib, WAIT_Q)
     fallback = Assistant(lib).ask(WAIT_Q)
-    items = list(
-        stream_llm_answer(fake(error=ConnectionError("refused")), WAIT_Q, ps, Filters(), fallback=fallback)
-    )
+    items = list(stream_llm_answer(fake(error=ConnectionError("refused")), WAIT_Q, ps, Filters(), fallback=fallback))
     assert len(items) == 1 and isinstance(items[0], Answer)
     assert items[0].answer == fallback.answer and "unreachable" in (items[0].notice or "")
 
@@ -476,9 +472,7 @@ def test_openai_provider_builds_a_chat_openai_without_a_network_call(no_network:
 
 
 def test_a_local_openai_compatible_server_needs_no_key(no_network: None) -> None:
-    settings = Settings(
-        home=Path("/tmp/unused"), llm_provider="openai", llm_model="qwen", llm_base_url="http://h/v1"
-    )
+    settings = Settings(home=Path("/tmp/unused"), llm_provider="openai", llm_model="qwen", llm_base_url="http://h/v1")
     chat, notice = chat_model_from_settings(settings)
     assert chat is not None and notice is None
 

@@ -105,8 +105,7 @@ def test_html_drops_script_style_and_navigation_and_keeps_blocks() -> None:
     <footer>Copyright</footer></body></html>"""
     ex = load_bytes("page.html", html, ".html")
     assert ex.text == (
-        "Northshire & partners\nPara with bold and a link.\nfirst item\nsecond item\n"
-        "Next steps\nLine one\nline two"
+        "Northshire & partners\nPara with bold and a link.\nfirst item\nsecond item\nNext steps\nLine one\nline two"
     )
     for dropped in ("secret", "alert", "color", "Menu", "Copyright"):
         assert dropped not in ex.text

@@ -83,9 +83,7 @@ LOOKUP_9 = {
     **dict(zip(range(23, 32), [64, 67, 70, 73, 75, 78, 81, 84, 87], strict=True)),
     **dict(zip(range(32, 37), [89, 92, 95, 98, 100], strict=True)),
 }
-LOOKUP_9_RATING = {
-    s: INADEQUATE if s < 14 else RI if s < 23 else GOOD if s < 32 else OUTSTANDING for s in LOOKUP_9
-}
+LOOKUP_9_RATING = {s: INADEQUATE if s < 14 else RI if s < 23 else GOOD if s < 32 else OUTSTANDING for s in LOOKUP_9}
 
 # (n, sum, exact to 2 dp, ceiling %, rating) — DOMAIN.md §4.3
 BOUNDARY = [
@@ -377,11 +375,7 @@ def test_what_if_reaches_next_band_and_is_minimal(scores: list[int | None]) -> N
         changes = [(c.qs, c.from_score, c.to_score) for c in option.changes]
         assert all(scores[qs - 1] is not None for qs, _, _ in changes)
         assert all(1 <= before < after <= 4 for _, before, after in changes)
-        assert (
-            sum(after - before for _, before, after in changes)
-            == option.steps
-            == result.next_band.steps_needed
-        )
+        assert sum(after - before for _, before, after in changes) == option.steps == result.next_band.steps_needed
         raised = rate(_apply(scores, changes))
         assert raised.rating == target == option.rating
         assert raised.percent == option.percent
@@ -583,8 +577,6 @@ def test_compare_stated_explains_rounding_down() -> None:
     result = rate(vector_for_sum(20, 8))  # 62.5 → 63 Good
     (message,) = compare_stated(result, 62)
     assert "rounding down" in message
-    assert compare_stated(result, stated_rating="Excellent") == [
-        "stated rating 'Excellent' is not a CQC rating"
-    ]
+    assert compare_stated(result, stated_rating="Excellent") == ["stated rating 'Excellent' is not a CQC rating"]
     with pytest.raises(RatingError, match="'lots'"):
         compare_stated(result, "lots")

@@ -36,9 +36,7 @@ LABELS = [
 
 
 def press_release(council: str, rating: str, scores: list[int], *, date: str = "2 May 2025") -> str:
-    items = "\n".join(
-        f"{i}. {label} – {s}" for i, (label, s) in enumerate(zip(LABELS, scores, strict=True), 1)
-    )
+    items = "\n".join(f"{i}. {label} – {s}" for i, (label, s) in enumerate(zip(LABELS, scores, strict=True), 1))
     return (
         f"CQC rates {council}'s adult social care provision as {rating}\n\n"
         f"Published: {date} Page last updated: {date}\n\n"

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import streamlit as st
 
 from ..answer import Assistant, Conversation
+from ..audit import AuditLog
 from ..config import Settings
 from ..embedding import Embedder, make_embedder
 from ..errors import ConfigError, CqcAssistantError
@@ -48,7 +49,7 @@ def default_assistant(library: Library) -> Answerer:
     from ..llm import chat_model_from_settings
 
     chat, _notice = chat_model_from_settings(library.settings)
-    return Assistant(library, chat=chat)
+    return Assistant(library, chat=chat, audit=AuditLog.for_settings(library.settings))
 
 
 assistant_factory: Callable[[Library], Answerer] = default_assistant

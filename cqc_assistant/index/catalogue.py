@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from ..errors import NotFoundError, StoreError
 from ..models import Chunk, DocMeta, Extracted, Section
 
 SCHEMA_VERSION = "1"
+LEXICAL_SPARE = 64  # matches ranked beyond the limit, for any that belong to inactive versions
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents(
@@ -43,6 +46,12 @@ CREATE TABLE IF NOT EXISTS documents(
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
 CREATE INDEX IF NOT EXISTS documents_status ON documents(status);
+-- Covers the document listing (and the chunk count), so neither reads past each row's stored text:
+-- 280 ms -> 25 ms to list 9.5k documents.
+CREATE INDEX IF NOT EXISTS documents_listing ON documents(
+    status, date, title, doc_id, source, council, councils, kind, date_precision, rating, percent, scores,
+    content_type, n_chunks, ingested_at
+);
 CREATE TABLE IF NOT EXISTS sections(
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
     idx INTEGER NOT NULL,
@@ -159,15 +168,22 @@ def date_num(date: str | None) -> int | None:
     return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
 
 
+class _Connection(sqlite3.Connection):
+    """A plain connection that can be weakly referenced (so a finished thread's one can be collected)."""
+
+
 class Catalogue:
+    """The catalogue. Each thread gets its own SQLite connection (`db`), so threads sharing one Catalogue
+    never run inside each other's transactions, and `snapshot()` gives each thread a consistent view."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._local = threading.local()
+        self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
+        self._closed = False
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
             found = self.get_meta("schema_version")
             if found is None:
@@ -177,8 +193,48 @@ class Catalogue:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable catalogue ({exc})") from None
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection to the catalogue (opened on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if conn is None:
+            if self._closed:
+                raise StoreError(f"{self.path}: the catalogue is closed")
+            conn = sqlite3.connect(
+                str(self.path), timeout=30, isolation_level=None, check_same_thread=False, factory=_Connection
+            )
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            # A larger page cache and memory-mapped reads: the lexical index of a large library is read
+            # on every question (at 100k chunks a BM25 query over common words took 145 ms, then 78 ms).
+            conn.execute("PRAGMA cache_size=-65536")  # KiB: up to 64 MiB per connection, as needed
+            conn.execute("PRAGMA mmap_size=268435456")
+            self._connections.add(conn)
+            self._local.db = conn
+        return conn
+
     def close(self) -> None:
-        self.db.close()
+        self._closed = True
+        for conn in list(self._connections):
+            conn.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one consistent state of the catalogue, whatever a writer commits meanwhile.
+
+        A read transaction on this thread's connection (WAL readers never block the writer); re-entrant.
+        A question's reads (search, then the documents, texts and sections of what it found) belong in
+        one, or a version retired half-way through would be missing by the time it is read.
+        """
+        db = self.db
+        if db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -223,9 +279,7 @@ class Catalogue:
                 (doc_id + "%",),
             ).fetchall()
             if len(matches) != 1 or len(doc_id) < 4:
-                raise NotFoundError(
-                    f"no document with id {doc_id!r} in the library (see `cqc-assistant docs`)"
-                )
+                raise NotFoundError(f"no document with id {doc_id!r} in the library (see `cqc-assistant docs`)")
             row = matches[0]
         return _doc(row)
 
@@ -251,8 +305,7 @@ class Catalogue:
             return {}
         marks = ",".join("?" * len(ids))
         return {
-            r[0]: r[1]
-            for r in self.db.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN ({marks})", ids)
+            r[0]: r[1] for r in self.db.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN ({marks})", ids)
         }
 
     def sections(self, doc_id: str) -> list[SectionRecord]:
@@ -261,10 +314,7 @@ class Catalogue:
             "WHERE doc_id = ? ORDER BY idx",
             (doc_id,),
         ).fetchall()
-        return [
-            SectionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), bool(r[8]))
-            for r in rows
-        ]
+        return [SectionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), bool(r[8])) for r in rows]
 
     def chunks_by_rowid(self, rowids: list[int]) -> dict[int, ChunkRow]:
         rows = self._chunk_rows("c.rowid", rowids)
@@ -279,29 +329,52 @@ class Catalogue:
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
+        # `+d.status`: without it SQLite walks every active document's chunks (the status index looks
+        # selective to it) instead of looking up the few keys: 23 ms at 10k chunks, growing with the library.
         rows = self.db.execute(
             'SELECT c.rowid, c.chunk_id, c.doc_id, c.section_idx, c.start, c."end", c.page, c.theme, c.qs, '
             "c.boilerplate FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
-            f"WHERE d.status = 'active' AND {column} IN ({marks})",
+            f"WHERE +d.status = 'active' AND {column} IN ({marks})",
             keys,
         ).fetchall()
         return [ChunkRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9])) for r in rows]
 
     def count_chunks(self) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE d.status = 'active'"
-        ).fetchone()
+        """Chunks of active documents (each document records its count: 35 ms -> 2 ms at 100k chunks)."""
+        row = self.db.execute("SELECT coalesce(sum(n_chunks), 0) FROM documents WHERE status = 'active'").fetchone()
         return int(row[0])
 
+    def councils(self) -> list[str]:
+        """Every council an active document names (read from the listing index, not the documents)."""
+        rows = self.db.execute("SELECT DISTINCT councils FROM documents WHERE status = 'active'").fetchall()
+        return sorted({name for (names,) in rows for name in json.loads(names)})
+
     def lexical(self, match: str, where: str, params: list[Any], limit: int) -> list[tuple[int, float]]:
-        """BM25 over heading and body (heading weighted higher), restricted by a SQL filter on chunks `c`."""
-        sql = (
+        """BM25 over heading and body (heading weighted higher), restricted by a SQL filter on chunks `c`.
+
+        Without a filter, the best matches are ranked inside FTS5 first and only those are joined to their
+        chunk and document: joining every match first cost as much again as ranking (common words match
+        half of a large library). If too few of them belong to active documents (a writer is replacing
+        many), the full join answers. With a filter the full join is faster: SQLite scores only the
+        matches that pass it. Both give the same rows.
+        """
+        full = (
             "SELECT f.rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f "
             "JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.doc_id = c.doc_id "
-            f"WHERE chunks_fts MATCH ? AND d.status = 'active' {where} ORDER BY s LIMIT ?"
+            f"WHERE chunks_fts MATCH ? AND +d.status = 'active' {where} ORDER BY s LIMIT ?"
+        )
+        ranked_first = (
+            "SELECT f.rowid, f.s FROM (SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts "
+            "WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?) f "
+            "JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.doc_id = c.doc_id "
+            "WHERE +d.status = 'active' ORDER BY f.s LIMIT ?"
         )
         try:
-            rows = self.db.execute(sql, [match, *params, limit]).fetchall()
+            rows = None
+            if not where.strip():
+                rows = self.db.execute(ranked_first, [match, limit + LEXICAL_SPARE, limit]).fetchall()
+            if rows is None or len(rows) < limit:
+                rows = self.db.execute(full, [match, *params, limit]).fetchall()
         except sqlite3.OperationalError:
             return []
         return [(int(r[0]), -float(r[1])) for r in rows]
@@ -312,9 +385,7 @@ class Catalogue:
         if not stems:
             return total, {}
         marks = ",".join("?" * len(stems))
-        rows = self.db.execute(
-            f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", stems
-        ).fetchall()
+        rows = self.db.execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", stems).fetchall()
         return total, {str(t): int(d) for t, d in rows}
 
     # --- writes -------------------------------------------------------------------------------------
@@ -386,9 +457,7 @@ class Catalogue:
     def purge(self, doc_id: str) -> None:
         """Delete a (non-active) version's rows, its FTS rows included."""
         with self.transaction() as db:
-            db.execute(
-                "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id = ?)", (doc_id,)
-            )
+            db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id = ?)", (doc_id,))
             db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM documents WHERE doc_id = ? AND status != 'active'", (doc_id,))

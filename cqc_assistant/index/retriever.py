@@ -153,6 +153,10 @@ class HybridRetriever:
         self.dense_weight = dense_weight
 
     def search(self, query: str, filters: Filters | None = None, k: int = 10) -> list[Passage]:
+        with self.library.reading():
+            return self._search(query, filters, k)
+
+    def _search(self, query: str, filters: Filters | None, k: int) -> list[Passage]:
         query = query.strip()
         if not query:
             raise QueryError("the query is empty")

@@ -3,16 +3,183 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
+from typing import Any
 
 import snowballstemmer
 
 STOPWORDS = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "according", "said", "say", "says", "tell", "told", "give", "gave", "given", "get", "got", "one", "ones", "whose", "within", "much", "many", "kind", "sort", "way", "ways", "per", "cent", "percentage"]
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "according",
+        "said",
+        "say",
+        "says",
+        "tell",
+        "told",
+        "give",
+        "gave",
+        "given",
+        "get",
+        "got",
+        "one",
+        "ones",
+        "whose",
+        "within",
+        "much",
+        "many",
+        "kind",
+        "sort",
+        "way",
+        "ways",
+        "per",
+        "cent",
+        "percentage",
+    ]
 )
 # Words that frame a question about this domain without saying what it is about.
 FRAMING = frozenset(
-    ["council", "councils", "authority", "authorities", "local", "cqc", "lga", "adult", "adults", "social", "care", "report", "reports", "describe", "described", "find", "found", "did", "does"]
+    [
+        "council",
+        "councils",
+        "authority",
+        "authorities",
+        "local",
+        "cqc",
+        "lga",
+        "adult",
+        "adults",
+        "social",
+        "care",
+        "report",
+        "reports",
+        "describe",
+        "described",
+        "find",
+        "found",
+        "did",
+        "does",
+    ]
 )
 
 # Domain vocabulary from the glossary: the same thing under its common names (DOMAIN.md §7).
@@ -46,13 +213,20 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("peer team", "reviewers", "peers"),
 )
 
-_STEMMER = snowballstemmer.stemmer("porter")
+_STEMMERS = threading.local()  # a snowball stemmer keeps state in the object: one per thread
 _WORD = re.compile(r"[a-z0-9£]+(?:[-/][a-z0-9]+)*")
+
+
+def _stemmer() -> Any:
+    stemmer = getattr(_STEMMERS, "porter", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.porter = snowballstemmer.stemmer("porter")
+    return stemmer
 
 
 @cache
 def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
+    return str(_stemmer().stemWord(word))
 
 
 def tokens(text: str) -> list[str]:

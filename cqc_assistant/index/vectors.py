@@ -3,12 +3,18 @@
 We always pass embeddings ourselves and create the collection with `embedding_function=None`, so Chroma never
 falls back to its default embedding function. The collection records which embedder made it; opening it with
 another one is refused before anything is written.
+
+A server URL is checked before the Chroma client is built: its heartbeat must answer, within a few
+seconds, with Chroma's own JSON, so a closed port, a web server that is not Chroma or an unroutable host
+gives one clear sentence at start-up instead of a traceback (or a hang: the Chroma client has no timeout).
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -17,6 +23,106 @@ from ..errors import ConfigError, StoreError
 
 COLLECTION = "cqc_chunks"
 MAX_BATCH = 4000
+CONNECT_TIMEOUT_S = 5.0
+PROBE = 400  # nearest vectors fetched unfiltered, then filtered here (see VectorStore.query)
+EXACT_MAX = 1000  # a filter at most this many chunks pass: exact search over just their vectors
+
+
+class ChunkLookup(Protocol):
+    """What the catalogue knows about the chunks behind the vectors (see Library.open)."""
+
+    def metadata(self, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Chunk id -> the metadata ingest stored with its vector."""
+        ...
+
+    def ids_where(self, where: dict[str, Any], limit: int) -> list[str] | None:
+        """The chunk ids that pass `where`; None when more than `limit` do, or `where` is not understood."""
+        ...
+
+
+_RANGE = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
+
+
+def matches_where(meta: dict[str, Any], where: dict[str, Any]) -> bool | None:
+    """Chroma's `where` on one metadata dict; None for an operator not evaluated here ($ne, $nin ...)."""
+    results: list[bool | None] = []
+    for key, cond in where.items():
+        if key in ("$and", "$or"):
+            parts = [matches_where(meta, c) for c in cond]
+            if None in parts:
+                return None
+            results.append(all(parts) if key == "$and" else any(parts))
+            continue
+        if key.startswith("$"):
+            return None
+        value = meta.get(key)
+        if not isinstance(cond, dict):
+            cond = {"$eq": cond}
+        for op, target in cond.items():
+            if op == "$eq":
+                results.append(value is not None and _same(value, target))
+            elif op == "$in":
+                results.append(value is not None and any(_same(value, t) for t in target))
+            elif op in _RANGE:
+                compare: Callable[[Any, Any], bool] = _RANGE[op]
+                results.append(_number(value) and _number(target) and compare(value, target))
+            else:
+                return None
+    return all(results)
+
+
+def _same(a: object, b: object) -> bool:
+    return a == b and isinstance(a, bool) == isinstance(b, bool) and isinstance(a, str) == isinstance(b, str)
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
+def check_server(url: str, timeout_s: float | None = None) -> tuple[str, int, bool]:
+    """(host, port, ssl) of a reachable Chroma server at `url`, else a StoreError naming what is wrong."""
+    import httpx
+
+    timeout_s = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"Chroma URL {url!r} must look like http://host:port")
+    if parsed.path not in ("", "/") or parsed.query:
+        raise ConfigError(f"Chroma URL {url!r} must be http(s)://host:port with no path")
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    except ValueError:
+        raise ConfigError(f"Chroma URL {url!r} has a bad port") from None
+    beat = f"{parsed.scheme}://{parsed.netloc}/api/v2/heartbeat"
+    try:
+        response = httpx.get(beat, timeout=timeout_s, follow_redirects=False)
+    except httpx.TimeoutException:
+        raise StoreError(
+            f"no answer from the Chroma server at {url} within {timeout_s:g} s: "
+            "is `chroma run` running there and reachable from here?"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise StoreError(
+            f"cannot connect to a Chroma server at {url} ({_reason(exc)}): "
+            "start one with `chroma run --path DIR --host HOST --port PORT`, or fix CQC_ASSISTANT_CHROMA_URL"
+        ) from None
+    try:
+        data = response.json() if response.status_code == 200 else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or "nanosecond heartbeat" not in data:
+        what = response.headers.get("server") or response.headers.get("content-type") or "unknown"
+        raise StoreError(
+            f"{url} answers, but it is not a Chroma server (HTTP {response.status_code} from "
+            f"/api/v2/heartbeat, server: {what}); check the host and port in CQC_ASSISTANT_CHROMA_URL"
+        )
+    return parsed.hostname, port, parsed.scheme == "https"
 
 
 def _client(path: Path, url: str | None) -> Any:
@@ -25,45 +131,55 @@ def _client(path: Path, url: str | None) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if url is None:
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"Chroma URL {url!r} must look like http://host:port")
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except Exception as exc:  # noqa: BLE001 - Chroma raises many untyped errors
+            raise StoreError(f"cannot open the vector store in {path} ({_reason(exc)})") from None
+    host, port, ssl = check_server(url)
     try:
-        client = chromadb.HttpClient(
-            host=parsed.hostname,
-            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-            ssl=parsed.scheme == "https",
-            settings=chroma_settings,
-        )
+        client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
         client.heartbeat()
     except Exception as exc:  # noqa: BLE001 - connection errors come in many types
-        raise StoreError(
-            f"cannot reach a Chroma server at {url} ({type(exc).__name__}: {str(exc)[:160]})"
-        ) from None
+        raise StoreError(f"cannot use the Chroma server at {url} ({_reason(exc)})") from None
     return client
 
 
 class VectorStore:
-    def __init__(self, path: Path, *, embedder_name: str, dimension: int, url: str | None = None) -> None:
+    """One Chroma collection: COLLECTION by default; in server mode the library names one per store."""
+
+    lookup: ChunkLookup | None = None  # set by the library: lets `query` filter without Chroma's filter
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        embedder_name: str,
+        dimension: int,
+        url: str | None = None,
+        collection: str = COLLECTION,
+    ) -> None:
         self.url = url
+        self.name = collection
+        self.where = f"{collection!r} on the Chroma server at {url}" if url else f"{collection!r} in {path}"
         self.client = _client(path, url)
         try:
             self.collection = self.client.get_or_create_collection(
-                COLLECTION,
+                collection,
                 embedding_function=None,
                 metadata={"hnsw:space": "cosine", "embedder": embedder_name, "dimension": dimension},
             )
         except Exception as exc:  # noqa: BLE001
-            raise StoreError(
-                f"cannot open the Chroma collection ({type(exc).__name__}: {str(exc)[:160]})"
-            ) from None
+            raise StoreError(f"cannot open the Chroma collection {self.where} ({_reason(exc)})") from None
         meta = self.collection.metadata or {}
-        if meta.get("embedder") != embedder_name or int(meta.get("dimension", dimension)) != dimension:
+        try:
+            found_dim = int(meta.get("dimension", dimension))
+        except (TypeError, ValueError):
+            found_dim = -1
+        if meta.get("embedder") != embedder_name or found_dim != dimension:
             raise StoreError(
-                f"the vector store was built with embedder {meta.get('embedder')!r} "
+                f"the Chroma collection {self.where} was built with embedder {meta.get('embedder')!r} "
                 f"({meta.get('dimension')} dimensions), not {embedder_name!r} ({dimension}); "
-                "use a fresh --store or the same embedder"
+                "use the same embedder (CQC_ASSISTANT_EMBEDDER), or a fresh --store"
             )
 
     def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
@@ -76,8 +192,7 @@ class VectorStore:
                     metadatas=metadatas[i : i + MAX_BATCH],
                 )
         except Exception as exc:  # noqa: BLE001 - Chroma raises many untyped errors
-            reason = f"{type(exc).__name__}: {str(exc)[:160]}"
-            raise StoreError(f"cannot write to the vector store ({reason})") from None
+            raise StoreError(f"cannot write to the vector store ({_reason(exc)})") from None
 
     def delete_doc(self, doc_id: str) -> None:
         self.collection.delete(where={"doc_id": doc_id})
@@ -86,15 +201,59 @@ class VectorStore:
         return int(self.collection.count())
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        n = self.count()
-        if n == 0:
+        """The k nearest chunks (id, cosine similarity) that satisfy `where`, best first.
+
+        Chroma answers a filtered query by first gathering every id that passes the filter: at 100k
+        chunks that took 150-340 ms for a broad filter (a kind, a date range) and 60-110 ms even for one
+        council's 130 chunks, against 6 ms unfiltered. With the catalogue's `lookup`:
+        1. the nearest PROBE vectors are fetched unfiltered and filtered here; when at least k pass, they
+           are the answer (a broad filter; 11 ms at 100k);
+        2. else, when at most EXACT_MAX chunks pass the filter (one council), their vectors are scored
+           exactly (about 30 ms at 100k);
+        3. else Chroma's own filter answers, as it does for an operator `matches_where` does not know.
+        """
+        if where and self.lookup is not None:
+            probe = max(PROBE, 4 * k)
+            hits = self._query(vector, probe, None)
+            metas = self.lookup.metadata([cid for cid, _ in hits])
+            verdicts = [matches_where(metas[cid], where) if cid in metas else False for cid, _ in hits]
+            if None not in verdicts:
+                passed = [hit for hit, ok in zip(hits, verdicts, strict=True) if ok]
+                if len(passed) >= k or len(hits) < probe:  # enough, or the probe saw every vector
+                    return passed[:k]
+                ids = self.lookup.ids_where(where, EXACT_MAX)
+                if ids is not None:
+                    return self._exact(vector, ids, k)
+        return self._query(vector, k, where)
+
+    def _exact(self, vector: np.ndarray, ids: list[str], k: int) -> list[tuple[str, float]]:
+        """Exact cosine similarity over the vectors of `ids` (those the store holds), best k first."""
+        if not ids:
             return []
-        res = self.collection.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(k, n),
-            where=where or None,
-            include=["distances"],
-        )
+        try:
+            got = self.collection.get(ids=ids, include=["embeddings"])
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"cannot read the vector store {self.where} ({_reason(exc)})") from None
+        found = list(got["ids"])
+        if not found:
+            return []
+        matrix = np.asarray(got["embeddings"], dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1) * (float(np.linalg.norm(vector)) or 1.0)
+        sims = matrix @ np.asarray(vector, dtype=np.float32) / np.where(norms > 0, norms, 1.0)
+        best = np.argsort(-sims, kind="stable")[:k]
+        return [(found[i], float(sims[i])) for i in best]
+
+    def _query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        # No count() first: Chroma returns fewer than k (or none) by itself, and each call is a round trip.
+        try:
+            res = self.collection.query(
+                query_embeddings=[vector.tolist()],
+                n_results=k,
+                where=where or None,
+                include=["distances"],
+            )
+        except Exception as exc:  # noqa: BLE001 - a lost server mid-session is one sentence too
+            raise StoreError(f"cannot search the vector store {self.where} ({_reason(exc)})") from None
         ids = res["ids"][0] if res["ids"] else []
         dists = res["distances"][0] if res.get("distances") else []
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=False)]

@@ -24,6 +24,9 @@ SUPPORTED = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | D
 
 MAX_DOCX_UNZIPPED = 200 * 1024 * 1024
 MAX_HTML_NODES = 500_000
+MAX_HTML_DEPTH = 10_000  # nested blocks: the parser slows quadratically (10,000 take ~0.3 s)
+MAX_DOCX_XML = 64 * 1024 * 1024  # word/document.xml unpacked: a long report's is a few MB
+MAX_DOCX_BLOCKS = 200_000  # paragraphs and tables in the body
 
 
 def suffix_for(name: str, content_type: str | None = None) -> str:
@@ -71,13 +74,35 @@ def load_bytes(source: str, data: bytes, suffix: str) -> Extracted:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
+def sniff_utf16(data: bytes) -> str | None:
+    """The codec of UTF-16 text without a byte-order mark (mostly Latin text: every other byte zero)."""
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decode_utf16(source: str, data: bytes) -> str | None:
+    """UTF-16 with a BOM, or without one when it is plainly UTF-16; None when the data is not UTF-16."""
+    codec = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else sniff_utf16(data)
+    if codec is None:
+        return None
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        raise InputError(source, "invalid UTF-16 text") from None
+
+
 def decode_text(source: str, data: bytes) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 with a BOM; Windows-1252 only when it decodes cleanly."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise InputError(source, "invalid UTF-16 text") from None
+    """UTF-8 (with or without BOM) or UTF-16 (BOM or plainly UTF-16); Windows-1252 when it decodes cleanly."""
+    utf16 = _decode_utf16(source, data)
+    if utf16 is not None:
+        text = utf16
     else:
         if b"\x00" in data[:8192]:
             raise InputError(source, "looks like a binary file, not text")
@@ -100,13 +125,17 @@ def load_text(source: str, data: bytes) -> Extracted:
     return Extracted(text=text, title=_first_line(text), content_type="text/plain")
 
 
-_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+# The closing `#`s and spaces are trimmed in Python: a lazy `(.+?)[ \t#]*$` backtracks quadratically on a
+# long line of `# # # ...` (a 1 MB line took hours).
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(\S.*)$", re.M)
 
 
 def load_markdown(source: str, data: bytes) -> Extracted:
     text = decode_text(source, data)
     headings = tuple(
-        Heading(m.start(2), m.start(2) + len(m.group(2)), len(m.group(1))) for m in _MD_HEADING.finditer(text)
+        Heading(m.start(2), m.start(2) + len(heading), len(m.group(1)))
+        for m in _MD_HEADING.finditer(text)
+        if (heading := m.group(2).rstrip(" \t#"))
     )
     title = text[headings[0].start : headings[0].end] if headings else _first_line(text)
     return Extracted(text=text, title=title, headings=headings, content_type="text/markdown")
@@ -148,14 +177,66 @@ class _TextBuilder:
         self.length += len(line)
 
 
+_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+# Blocks whose nesting the HTML parser handles in quadratic time (100,000 nested <div>s take minutes).
+_NESTING_TAG = re.compile(
+    r"<(/?)(?:div|section|article|aside|blockquote|nav|main|header|footer|ul|ol|dl|menu|dir|center|details|"
+    r"dialog|fieldset|figure|figcaption|hgroup|address|search|summary)\b",
+    re.I,
+)
+
+
+def decode_html(source: str, data: bytes) -> str:
+    """BOMs (UTF-8, UTF-16) first; else UTF-8, else the declared <meta charset>, else Windows-1252.
+
+    UTF-8 with a few bad bytes keeps its good characters (the bad ones become U+FFFD); binary data is refused.
+    """
+    utf16 = _decode_utf16(source, data)
+    if utf16 is not None:
+        html = utf16
+    elif b"\x00" in data[:8192]:
+        raise InputError(source, "looks like a binary file, not HTML")
+    else:
+        try:
+            html = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            declared = _CHARSET.search(data[:8192])
+            codecs = [declared.group(1).decode("ascii")] if declared else []
+            if not _UTF8_SEQUENCE.search(data):
+                codecs.append("cp1252")
+            for codec in codecs:
+                try:
+                    html = data.decode(codec)
+                    break
+                except (LookupError, UnicodeDecodeError):
+                    continue
+            else:
+                html = data.decode("utf-8-sig", errors="replace")
+    if len(_CONTROL.findall(html[:65536])) > 8:
+        raise InputError(source, "looks like a binary file, not HTML")
+    return html
+
+
+def _nesting_depth(html: str) -> int:
+    depth = deepest = 0
+    for m in _NESTING_TAG.finditer(html):
+        if m.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def load_html(source: str, data: bytes) -> Extracted:
     from selectolax.lexbor import LexborHTMLParser
 
-    html = (
-        data.decode("utf-8", errors="replace") if not data.startswith(b"\xff\xfe") else data.decode("utf-16")
-    )
+    html = decode_html(source, data)
     if html.count("<") > MAX_HTML_NODES:
         raise InputError(source, f"HTML has too many elements (over {MAX_HTML_NODES:,})")
+    if _nesting_depth(html) > MAX_HTML_DEPTH:
+        raise InputError(source, f"HTML is nested too deeply (over {MAX_HTML_DEPTH:,} levels of blocks)")
     try:
         tree = LexborHTMLParser(html)
     except Exception as exc:  # noqa: BLE001 - the parser's own errors are not typed
@@ -171,9 +252,7 @@ def load_html(source: str, data: bytes) -> Extracted:
     if not title and out.headings:
         h = out.headings[0]
         title = "".join(out.parts)[h.start : h.end]
-    return Extracted(
-        text="".join(out.parts), title=title, headings=tuple(out.headings), content_type="text/html"
-    )
+    return Extracted(text="".join(out.parts), title=title, headings=tuple(out.headings), content_type="text/html")
 
 
 def _walk_html(root: object, out: _TextBuilder) -> None:
@@ -247,9 +326,7 @@ def load_pdf(source: str, data: bytes) -> Extracted:
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
-        raise InputError(
-            source, f"corrupt or unreadable PDF ({type(exc).__name__}: {str(exc)[:120]})"
-        ) from None
+        raise InputError(source, f"corrupt or unreadable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
     except Exception as exc:  # noqa: BLE001 - pypdf raises many untyped errors on broken files
         raise InputError(source, f"corrupt or unreadable PDF ({type(exc).__name__})") from None
     text = "".join(parts)
@@ -274,23 +351,35 @@ def load_docx(source: str, data: bytes) -> Extracted:
                 )
             if "word/document.xml" not in zf.namelist():
                 raise InputError(source, "not a Word document (no word/document.xml inside)")
+            xml_size = zf.getinfo("word/document.xml").file_size
+            if xml_size > MAX_DOCX_XML:
+                raise InputError(
+                    source, f"the document's text part unpacks to {xml_size:,} bytes; limit {MAX_DOCX_XML:,}"
+                )
     except zipfile.BadZipFile:
         raise InputError(source, "not a valid .docx (not a zip archive)") from None
     try:
         import docx
+        from docx.enum.style import WD_STYLE_TYPE
         from docx.table import Table
         from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
+        # Style names looked up once: python-docx's `paragraph.style` scans every style for each paragraph,
+        # which takes minutes on a document of a few hundred thousand paragraphs.
+        style_names = {s.style_id: s.name or "" for s in document.styles}
+        default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        default_name = (default.name or "") if default is not None else ""
         out = _TextBuilder()
         body = document.element.body
+        if len(body) > MAX_DOCX_BLOCKS:
+            raise InputError(source, f"the document has too many paragraphs and tables (over {MAX_DOCX_BLOCKS:,})")
         for child in body.iterchildren():
             tag = child.tag.rsplit("}", 1)[-1]
             if tag == "p":
-                para = Paragraph(child, document)
-                style = (para.style.name if para.style is not None else "") or ""
-                level = _docx_heading_level(style)
-                out.add(para.text, level)
+                style_id = child.style
+                style = style_names.get(style_id, default_name) if style_id else default_name
+                out.add(Paragraph(child, document).text, _docx_heading_level(style))
             elif tag == "tbl":
                 for row in Table(child, document).rows:
                     out.add(" | ".join(c.text.strip() for c in row.cells if c.text.strip()))

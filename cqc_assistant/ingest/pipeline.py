@@ -7,11 +7,12 @@ catalogue transaction; a failure at any step leaves the previous version searcha
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..councils import council_key
+from ..embedding import Vector
 from ..errors import CqcAssistantError, InputError
 from ..index.catalogue import date_num
 from ..library import Library
@@ -74,9 +75,7 @@ def ingest(library: Library, inputs: list[str], *, progress: Progress | None = N
     with library.writer():
         for item in expand(inputs):
             result = (
-                _one(library, item)
-                if isinstance(item, str)
-                else IngestResult(item.source, "failed", error=str(item))
+                _one(library, item) if isinstance(item, str) else IngestResult(item.source, "failed", error=str(item))
             )
             report.results.append(result)
             if progress:
@@ -132,10 +131,7 @@ def _store(library: Library, raw: RawInput) -> IngestResult:
             library.vectors.add(
                 [f"{doc_id}:{c.index}" for c in chunks],
                 vectors,
-                [
-                    _vector_meta(doc_id, meta, sections[c.section], k)
-                    for c, k in zip(chunks, keys, strict=True)
-                ],
+                [_vector_meta(doc_id, meta, sections[c.section], k) for c, k in zip(chunks, keys, strict=True)],
             )
             cat.activate(doc_id, replaces=previous.doc_id if previous else None)
         except BaseException:
@@ -162,21 +158,59 @@ def _chunk_councils(meta: DocMeta, section: Section) -> list[str]:
 
 
 def _embed_text(ex: Extracted, section: Section, chunk: Chunk) -> str:
-    body = ex.text[chunk.start : chunk.end]
-    if body.startswith(section.title):
+    return embed_text(section.title, ex.text[chunk.start : chunk.end])
+
+
+def embed_text(section_title: str, body: str) -> str:
+    """What is embedded for a chunk: its text, led by its section's title unless it starts with it."""
+    if body.startswith(section_title):
         return body
-    return f"{section.title}: {body}"
+    return f"{section_title}: {body}"
 
 
 def _vector_meta(doc_id: str, meta: DocMeta, section: Section, council_keys: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"doc_id": doc_id, "kind": meta.kind, "boilerplate": section.boilerplate}
-    if section.theme is not None:
-        out["theme"] = section.theme
-    if section.qs is not None:
-        out["qs"] = section.qs
-    dnum = date_num(meta.date)
+    return vector_meta(
+        doc_id, meta.kind, section.theme, section.qs, section.boilerplate, date_num(meta.date), council_keys
+    )
+
+
+def vector_meta(
+    doc_id: str,
+    kind: str,
+    theme: int | None,
+    qs: int | None,
+    boilerplate: bool,
+    dnum: int | None,
+    council_keys: list[str],
+) -> dict[str, Any]:
+    """A chunk's Chroma metadata: what the dense side filters on, mirroring the catalogue's chunk row."""
+    out: dict[str, Any] = {"doc_id": doc_id, "kind": kind, "boilerplate": boilerplate}
+    if theme is not None:
+        out["theme"] = theme
+    if qs is not None:
+        out["qs"] = qs
     if dnum is not None:
         out["date_num"] = dnum
     for key in council_keys:
         out[f"c_{key}"] = True
     return out
+
+
+def stored_vectors(library: Library, batch: int = 512) -> Iterator[tuple[list[str], Vector, list[dict[str, Any]]]]:
+    """Every active chunk's (ids, vectors, metadatas), rebuilt from the catalogue exactly as ingest made them.
+
+    For rebuilding a vector store that a killed write left unreadable: the catalogue is the record.
+    """
+    cat = library.catalogue
+    rows = cat.db.execute(
+        'SELECT c.chunk_id, c.doc_id, c.start, c."end", c.theme, c.qs, c.boilerplate, c.date_num, '
+        "c.council_keys, c.kind, s.title FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+        "JOIN sections s ON s.doc_id = c.doc_id AND s.idx = c.section_idx "
+        "WHERE d.status = 'active' ORDER BY c.doc_id, c.idx"
+    ).fetchall()
+    for i in range(0, len(rows), batch):
+        part = rows[i : i + batch]
+        texts = cat.texts(r[1] for r in part)
+        vectors = library.embedder.embed([embed_text(r[10], texts[r[1]][r[2] : r[3]]) for r in part])
+        metas = [vector_meta(r[1], r[9], r[4], r[5], bool(r[6]), r[7], str(r[8]).split()) for r in part]
+        yield [str(r[0]) for r in part], vectors, metas

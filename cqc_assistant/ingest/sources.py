@@ -77,6 +77,8 @@ def normalise_url(url: str) -> str:
         url = "https://" + url
     p = urlparse(url)
     host = (p.hostname or "").rstrip(".").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     netloc = host + (f":{p.port}" if p.port else "")
     return urlunparse((p.scheme.lower(), netloc, p.path or "/", "", p.query, ""))
 
@@ -89,8 +91,10 @@ def _check_host(url: str, host: str, block_private: bool) -> None:
     except socket.gaierror:
         raise InputError(url, f"cannot resolve host {host!r}") from None
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
+        addr = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        # Not only RFC 1918 and loopback: anything not globally routable (100.64/10 carrier-grade NAT,
+        # 169.254 link-local cloud metadata, IPv4-mapped IPv6, 0.0.0.0, reserved ranges) is refused.
+        if not addr.is_global or addr.is_multicast:
             raise InputError(url, f"refusing a private or loopback address ({addr}) because private URLs are blocked")
 
 
