@@ -98,8 +98,8 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
     (
         "money",
         re.compile(
-            r"^\W*(how much|what|how big)\b.{0,40}\b(money|savings?|save|saved|budget|cost|spend|spent|overspend|"
-            r"fund|funding|pay|paid|£)",
+            r"^\W*(?:how much\b.{0,40}|how big\b.{0,40}|what\s+(?:\w+\s+){0,2})"
+            r"\b(money|savings?|save|saved|budget|cost|costs|spend|spent|overspend|funding|pay|paid|£)\b",
             re.I,
         ),
         re.compile(rf"£\s?\d|\d\s?(m|bn|k)\b|\b({_NUMBER_WORDS})\b.{{0,10}}\b(pounds|million)\b", re.I),

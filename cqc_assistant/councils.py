@@ -14,8 +14,8 @@ from importlib import resources
 # Short names that are also ordinary words: only their full council name counts.
 _AMBIGUOUS = {"reading", "bury", "sutton", "halton", "rutland", "york", "derby", "bath", "poole"}
 _FULL = re.compile(
-    r"\b((?:[A-Z][a-zA-Z'’-]+\s+){0,3}?(?:[A-Z][a-zA-Z'’-]+))\s+"
-    r"(City|County|Borough|Metropolitan Borough|District|Unitary)\s+Council\b"
+    r"\b((?:[A-Z][a-zA-Z'’-]+[ \t]+){0,3}?(?:[A-Z][a-zA-Z'’-]+))[ \t]+"
+    r"(City|County|Borough|Metropolitan Borough|District|Unitary)[ \t]+Council\b"
 )
 _LONDON = re.compile(
     r"\b(?:London|Royal) Borough of ((?:[A-Z][a-z]+)(?:\s+(?:and|upon)\s+[A-Z][a-z]+|\s+[A-Z][a-z]+)?)"
@@ -111,7 +111,9 @@ def find_councils(text: str) -> list[tuple[str, int, int]]:
 def _tidy(full: str) -> str | None:
     words = full.split()
     # "The Council" / "Our County Council" are not names
-    if words[0].lower() in {"the", "our", "a", "each", "every", "this", "that", "local", "their", "its"}:
+    while words and words[0].lower() in {
+        "the", "our", "a", "each", "every", "this", "that", "local", "their", "its", "about", "from", "by", "for",
+    }:  # fmt: skip
         words = words[1:]
     if len(words) < 2 or words[0] in {"County", "City", "Borough", "District"}:
         return None

@@ -88,11 +88,10 @@ def make_filters(
 
 
 def library_councils(library: Library) -> dict[str, str]:
-    """council key → display name, for every council a document or section names."""
+    """council key → display name, for every council a document names."""
     out: dict[str, str] = {}
-    for d in library.documents():
-        for name in d.councils:
-            out.setdefault(council_key(name), name)
+    for name in library.catalogue.councils():
+        out.setdefault(council_key(name), name)
     return out
 
 
@@ -217,7 +216,8 @@ class HybridRetriever:
             clauses.append({"date_num": {"$lte": date_num(f.until)}})
         where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
         vec = self.library.embedder.embed([query])[0]
-        return self.library.vectors.query(vec, n, where)
+        # A similarity of zero or less carries no evidence; its order would only add noise to the fusion.
+        return [(cid, sim) for cid, sim in self.library.vectors.query(vec, n, where) if sim > 0]
 
     # --- fusion ------------------------------------------------------------------------------------
 
