@@ -67,7 +67,7 @@ Front door
 The peer team found that the front door was working well and that calls were answered quickly.
 """
 
-WAIT_Q = "How long did people wait for a Care Act assessment?"
+WAIT_Q = "How long did people wait for a Care Act assessment, and what did unpaid carers say?"
 RATING_Q = "What rating did Fenmoor County Council get?"
 
 
