@@ -75,35 +75,39 @@ def _lookup() -> tuple[re.Pattern[str], dict[str, Council]]:
 def canonical_council(name: str) -> str | None:
     """Resolve user input ("liverpool", "Liverpool City Council") to the canonical name, or None."""
     key = council_key(name)
-    if not key:
-        return None
+    return _by_key().get(key) if key else None
+
+
+@cache
+def _by_key() -> dict[str, str]:
+    out: dict[str, str] = {}
     for c in known_councils():
-        if key in {c.key, council_key(c.name), *(council_key(a) for a in c.aliases)}:
-            return c.name
-    return None
+        for form in (c.short, c.name, *c.aliases):
+            out.setdefault(council_key(form), c.name)
+    return out
 
 
 def find_councils(text: str) -> list[tuple[str, int, int]]:
     """Every council mention as (canonical name, start, end), in order, longest match first."""
     pattern, by_form = _lookup()
     found: list[tuple[str, int, int]] = []
-    taken: list[tuple[int, int]] = []
+    covered = bytearray(len(text) + 1)  # characters already inside a mention: a linear overlap test
     for m in pattern.finditer(text):
         form = m.group(0)
         if form[0].islower():  # place names are capitalised; 'wirral' in a URL slug is not a mention
             continue
         c = by_form[form.lower().replace("’", "'")]
         found.append((c.name, m.start(), m.end()))
-        taken.append((m.start(), m.end()))
+        covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     for rx in (_FULL, _LONDON):
         for m in rx.finditer(text):
-            if any(s <= m.start() < e or s < m.end() <= e for s, e in taken):
+            if covered[m.start()] or covered[m.end() - 1]:
                 continue
             full = m.group(0)
             canon = canonical_council(full) or _tidy(full)
             if canon:
                 found.append((canon, m.start(), m.end()))
-                taken.append((m.start(), m.end()))
+                covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     found.sort(key=lambda t: t[1])
     return found
 
