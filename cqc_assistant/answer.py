@@ -13,8 +13,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
 from .audit import AuditLog
 from .councils import council_key, find_councils
 from .errors import QueryError
@@ -361,7 +359,3 @@ def _citation(n: int, c: Candidate) -> Citation:
         n=n, doc_id=p.doc_id, title=p.title, source=p.source, section=p.section, start=c.start, end=c.end,
         quote=c.text, page=p.page, council=p.council, kind=p.kind,
     )  # fmt: skip
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(a @ b)

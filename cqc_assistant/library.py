@@ -298,7 +298,3 @@ def _peek(cat_path: Path) -> tuple[str | None, bool]:
     except sqlite3.DatabaseError:
         return None, False  # not a catalogue (yet): Catalogue() gives the clear message
     return (None if row is None else str(row[0])), docs is not None
-
-
-def store_paths(home: Path) -> dict[str, Path]:
-    return {"home": home, "catalogue": home / "catalogue.sqlite3", "chroma": home / "chroma"}

@@ -6,7 +6,7 @@ Also a LangChain `BaseRetriever`, so the library plugs into any LangChain chain.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -305,7 +305,3 @@ class LangChainRetriever(BaseRetriever):
             )
             for p in self.hybrid.search(query, self.filters, self.k)
         ]
-
-
-def with_council(filters: Filters, council: str | None) -> Filters:
-    return replace(filters, council=council)
