@@ -10,11 +10,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from .domain import QUALITY_STATEMENTS, RATINGS, QualityStatement, normalise_rating, quality_statement
 from .errors import RatingError
@@ -542,26 +542,51 @@ def parse_scores(positional: Sequence[str], named: Sequence[str]) -> dict[int, i
     "-" or "na" marks a QS not assessed. QS not mentioned are absent from the result (and `rate`
     treats them as not assessed). Errors name the offending value.
     """
+    return _per_qs(
+        positional,
+        named,
+        _parse_score,
+        items="positional scores",
+        example="named score {pair!r} must look like 'safeguarding=2' or '7=2'",
+        split=str.rpartition,
+        none_assessed="give at least one score from 1 to 4",
+    )
+
+
+T = TypeVar("T")
+
+
+def _per_qs(
+    positional: Sequence[str],
+    named: Sequence[str],
+    parse: Callable[[str, str], T | None],
+    *,
+    items: str,
+    example: str,
+    split: Callable[[str, str], tuple[str, str, str]],
+    none_assessed: str,
+) -> dict[int, T | None]:
+    """Positional values in QS order, then `name=value` pairs; each parsed by `parse`, duplicates refused."""
     if len(positional) > NUM_QS:
         raise RatingError(
-            f"{len(positional)} positional scores given (extra: {positional[NUM_QS]!r}): "
+            f"{len(positional)} {items} given (extra: {positional[NUM_QS]!r}): "
             f"there are only {NUM_QS} quality statements"
         )
-    scores: dict[int, int | None] = {}
+    out: dict[int, T | None] = {}
     for i, text in enumerate(positional):
         qs = QUALITY_STATEMENTS[i]
-        scores[qs.number] = _parse_score(text, f"QS{qs.number} ({qs.name})")
+        out[qs.number] = parse(text, f"QS{qs.number} ({qs.name})")
     for pair in named:
-        key, sep, value = pair.rpartition("=")
+        key, sep, value = split(pair, "=")
         if not sep or not key.strip():
-            raise RatingError(f"named score {pair!r} must look like 'safeguarding=2' or '7=2'")
+            raise RatingError(example.format(pair=pair))
         qs = quality_statement(key.strip())
-        if qs.number in scores:
+        if qs.number in out:
             raise RatingError(f"quality statement {qs.number} ({qs.name}) given twice (again as {pair!r})")
-        scores[qs.number] = _parse_score(value, f"QS{qs.number} ({qs.name})")
-    if all(score is None for score in scores.values()):
-        raise RatingError("no quality statement assessed: give at least one score from 1 to 4")
-    return scores
+        out[qs.number] = parse(value, f"QS{qs.number} ({qs.name})")
+    if all(value is None for value in out.values()):
+        raise RatingError(f"no quality statement assessed: {none_assessed}")
+    return out
 
 
 def _parse_categories(text: str, where: str) -> list[int] | None:
@@ -595,23 +620,12 @@ def parse_evidence_categories(positional: Sequence[str], named: Sequence[str]) -
     Positional values are QS1..QS9 in order ("3,3,2,4"), then `name=3,3,2` pairs; "-" or "na" marks a
     QS not assessed. The result feeds `rate_legacy`. Errors name the offending value.
     """
-    if len(positional) > NUM_QS:
-        raise RatingError(
-            f"{len(positional)} positional category lists given (extra: {positional[NUM_QS]!r}): "
-            f"there are only {NUM_QS} quality statements"
-        )
-    categories: dict[int, list[int] | None] = {}
-    for i, text in enumerate(positional):
-        qs = QUALITY_STATEMENTS[i]
-        categories[qs.number] = _parse_categories(text, f"QS{qs.number} ({qs.name})")
-    for pair in named:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise RatingError(f"named category scores {pair!r} must look like 'safeguarding=3,3,2,4'")
-        qs = quality_statement(key.strip())
-        if qs.number in categories:
-            raise RatingError(f"quality statement {qs.number} ({qs.name}) given twice (again as {pair!r})")
-        categories[qs.number] = _parse_categories(value, f"QS{qs.number} ({qs.name})")
-    if all(value is None for value in categories.values()):
-        raise RatingError("no quality statement assessed: give at least one list of category scores from 1 to 4")
-    return categories
+    return _per_qs(
+        positional,
+        named,
+        _parse_categories,
+        items="positional category lists",
+        example="named category scores {pair!r} must look like 'safeguarding=3,3,2,4'",
+        split=str.partition,
+        none_assessed="give at least one list of category scores from 1 to 4",
+    )
