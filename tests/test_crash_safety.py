@@ -258,8 +258,8 @@ def test_random_sigkills_leave_the_store_consistent(tmp_path: Path) -> None:
                 rc = proc.wait()
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
-            rc = proc.wait(timeout=30)
-            assert rc == -signal.SIGKILL
+            rc = proc.wait(timeout=30)  # 0 if the ingest finished just before the signal landed
+        if rc == -signal.SIGKILL:
             landed += 1
         else:
             assert rc == 0, log.read_text()
