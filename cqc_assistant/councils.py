@@ -47,6 +47,12 @@ def council_key(name: str) -> str:
     return s or name.lower().strip()
 
 
+def council_token(name: str) -> str:
+    """The council key as one token (spaces → '_'): how chunks are tagged in SQLite and in Chroma metadata,
+    so ingest and search encode it the same way."""
+    return council_key(name).replace(" ", "_")
+
+
 @cache
 def known_councils() -> tuple[Council, ...]:
     raw = resources.files("cqc_assistant").joinpath("data/councils.tsv").read_text(encoding="utf-8")

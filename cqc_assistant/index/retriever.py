@@ -15,7 +15,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from ..councils import canonical_council, council_key, find_councils
+from ..councils import canonical_council, council_key, council_token, find_councils
 from ..domain import match_quality_statement, match_theme
 from ..errors import QueryError
 from ..library import Library
@@ -167,7 +167,7 @@ class HybridRetriever:
         n = max(CANDIDATES, k * 3)
         lexical = self._lexical(query, filters, n)
         dense = self._dense(query, filters, n)
-        named = {council_key(c) for c, _, _ in find_councils(query)}
+        named = {council_token(c) for c, _, _ in find_councils(query)}
         return self._fuse(lexical, dense, named, k)
 
     # --- the two sides -----------------------------------------------------------------------------
@@ -180,7 +180,7 @@ class HybridRetriever:
         params: list[Any] = []
         if f.council:
             where.append("AND c.council_keys LIKE ?")
-            params.append(f"% {council_key(f.council).replace(' ', '_')} %")
+            params.append(f"% {council_token(f.council)} %")
         if f.kind:
             where.append("AND c.kind = ?")
             params.append(f.kind)
@@ -203,7 +203,7 @@ class HybridRetriever:
     def _dense(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
         clauses: list[dict[str, Any]] = []
         if f.council:
-            clauses.append({f"c_{council_key(f.council).replace(' ', '_')}": True})
+            clauses.append({f"c_{council_token(f.council)}": True})
         if f.kind:
             clauses.append({"kind": f.kind})
         if f.theme:
@@ -255,7 +255,7 @@ class HybridRetriever:
         found = self.library.catalogue.db.execute(
             f"SELECT chunk_id, council_keys FROM chunks WHERE chunk_id IN ({marks})", list(rows)
         ).fetchall()
-        return {cid: {k.replace("_", " ") for k in keys.split()} for cid, keys in found}
+        return {cid: set(keys.split()) for cid, keys in found}
 
     def _passages(self, hits: list[tuple[ChunkRow, float]]) -> list[Passage]:
         cat = self.library.catalogue

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..councils import council_key
+from ..councils import council_token
 from ..embedding import Vector
 from ..errors import CqcAssistantError, InputError
 from ..index.catalogue import date_num
@@ -154,7 +154,7 @@ def _store(library: Library, raw: RawInput) -> IngestResult:
 
 def _chunk_councils(meta: DocMeta, section: Section) -> list[str]:
     names = section.councils or meta.councils
-    return sorted({council_key(n).replace(" ", "_") for n in names})
+    return sorted({council_token(n) for n in names})
 
 
 def _embed_text(ex: Extracted, section: Section, chunk: Chunk) -> str:
