@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
 SHARED = ROOT.parent / "shared"
 
 
@@ -60,8 +62,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default=str(SHARED / "corpus" / "seeds"))
     ap.add_argument("--embedder", default="minilm")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override an answer.py constant")
+    ap.add_argument("--distractors", type=int, default=0, metavar="N", help="add N fictional councils' reports")
+    ap.add_argument("--quick", action="store_true", help="answers only: skip the retrieval comparisons")
     ap.add_argument("--sweep", action="store_true", help="print refusal/false-refusal over thresholds")
-    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--verbose", action="store_true", help="print each miss, false refusal and leak")
+    ap.add_argument("--explain", action="store_true", help="print the top candidate sentences of each miss")
     args = ap.parse_args()
 
     from cqc_assistant import answer as answer_mod
@@ -72,17 +78,27 @@ def main() -> None:
     from cqc_assistant.ingest.pipeline import ingest
     from cqc_assistant.library import Library
 
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        setattr(answer_mod, name, type(getattr(answer_mod, name))(value))
     qa, un = load("qa_dev.jsonl"), load("unanswerable_dev.jsonl")
     embedder = make_embedder(args.embedder)
     store = tempfile.mkdtemp(prefix="cqc-eval-")
     lib = Library.open(Settings.from_env(store=store), embedder)
     ingest(lib, [args.seeds])
+    if args.distractors:
+        # Fictional councils' reports beside the seeds: more documents, more known words, more near misses.
+        from synth import generate
+
+        corpus = generate(Path(store) / "synth", councils=args.distractors, seed=3)
+        ingest(lib, [str(p) for p in corpus.files])
     out: dict[str, object] = {}
-    for fusion in ("rrf", "convex"):
+    for fusion in () if args.quick else ("rrf", "convex"):
         hr = HybridRetriever(lib, fusion=fusion)
         ranks = [first_hit([p.text for p in hr.search(r["q"], k=5)], r["expect"]) for r in qa]
         out[f"hybrid_{fusion}"] = retrieval_figures(ranks)
-    out["baseline"] = baseline(Path(args.seeds), qa, embedder)
+    if not args.quick:
+        out["baseline"] = baseline(Path(args.seeds), qa, embedder)
 
     assistant = Assistant(lib)
     texts = {d.doc_id: lib.catalogue.text(d.doc_id) for d in lib.documents()}
@@ -118,6 +134,27 @@ def main() -> None:
         "offsets_exact": round(1 - bad / max(len(qlens), 1), 3),
         "mean_quote_chars": round(sum(qlens) / max(len(qlens), 1), 1),
         "ask_mean_ms": round(1000 * dt / len(answers), 1),
+    }
+    # Sentence ranking on its own: where the first candidate sentence holding an expected string ranks.
+    from cqc_assistant.index.retriever import Filters
+
+    sent_ranks = []
+    for r in qa:
+        passages = assistant.retriever.search(r["q"], Filters(), answer_mod.TOP_PASSAGES)
+        cands = assistant.rank(r["q"], passages, Filters())
+        sent_ranks.append(first_hit([c.text for c in cands], r["expect"]))
+        if args.explain and (sent_ranks[-1] or 99) > 1:
+            print(f"RANK {sent_ranks[-1]} {r['id']} {r['q']}")
+            for c in cands[:3]:
+                print(f"   {c.score:.2f} lex={c.lexical:.2f} dense={c.dense:.2f} rank={c.rank} | {c.text[:110]}")
+            hit = next((c for c in cands if any(norm(e) in norm(c.text) for e in r["expect"])), None)
+            if hit:
+                print(
+                    f" * {hit.score:.2f} lex={hit.lexical:.2f} dense={hit.dense:.2f} rank={hit.rank} | {hit.text[:110]}"
+                )
+    out["sentences"] = {
+        **{f"hit@{k}": round(sum(1 for x in sent_ranks if x and x <= k) / len(qa), 3) for k in (1, 2, 3, 5)},
+        "in_candidates": round(sum(1 for x in sent_ranks if x) / len(qa), 3),
     }
     if args.sweep:
         # One pass with no threshold: each question's best support score, then every threshold offline.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from .audit import AuditLog
 from .councils import council_key, find_councils
 from .errors import QueryError
-from .index.retriever import Filters, HybridRetriever, library_councils
+from .index.retriever import Filters, HybridRetriever, documents_in_scope, library_councils
 from .index.terms import content_terms, expansions, stem, tokens
 from .library import Library
 from .models import Answer, Citation, Passage
@@ -25,12 +25,19 @@ from .text import looks_like_instruction, sentences
 MAX_QUESTION_CHARS = 1000
 TOP_PASSAGES = 6
 DENSE_POOL = 14
-W_LEXICAL = 0.7
-W_DENSE = 0.3
-W_RANK = 0.1
+# Choosing the answering sentences: lexical coverage of the question, dense similarity, passage rank.
+W_LEXICAL = 0.5
+W_DENSE = 0.7
+W_RANK = 0.05
+# Deciding whether the best sentence supports an answer at all: the same signals weighted for support, less
+# the share of the question's known words (words the library holds somewhere) that no retrieved passage holds.
+S_LEXICAL = 1.0
+S_DENSE = 0.7
+S_RANK = 0.1
+S_ABSENT = 0.5
 # Calibrated on the dev set's answerable and unanswerable questions (bench/eval.py prints the sweep).
-REFUSAL_THRESHOLD = 0.36
-SECOND_CITATION_RATIO = 0.75
+REFUSAL_THRESHOLD = 0.41
+SECOND_CITATION_RATIO = 0.5
 MAX_CITATIONS = 3
 
 _NUMBER_WORDS = (
@@ -128,6 +135,7 @@ class Candidate:
     lexical: float = 0.0
     dense: float = 0.0
     score: float = 0.0
+    support: float = 0.0
     typed: bool = True
 
 
@@ -200,10 +208,7 @@ class Assistant:
         return result
 
     def _refusal(self, question: str, filters: Filters, reason: str, confidence: float = 0.0) -> Answer:
-        docs = self.library.documents()
-        if filters.council:
-            docs = [d for d in docs if any(council_key(c) == council_key(filters.council) for c in d.councils)]
-        titles = tuple(d.title for d in docs)
+        titles = tuple(d.title for d in documents_in_scope(self.library, filters))
         scope = f"{len(titles)} document{'s' if len(titles) != 1 else ''} ({filters.describe()})"
         text = f"The library does not say. {reason} Searched {scope}.".replace("  ", " ")
         return Answer(
@@ -211,21 +216,24 @@ class Assistant:
             confidence=confidence,
         )  # fmt: skip
 
-    def _extractive(self, question: str, passages: Sequence[Passage], filters: Filters) -> Answer:
+    def rank(self, question: str, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
+        """The candidate sentences of the retrieved passages, scored, best first (only those of the asked-for
+        type when the question asks for a date, a number, a name...)."""
         cands = self._candidates(passages)
-        if not cands:
-            return self._refusal(question, filters, "No passage matched the question.")
-        kind = answer_type(question)
         self._score(question, cands, filters)
-        if kind is not None:
-            # The answer must hold what was asked for (a date, a number, a name...), in the sentence itself.
+        if answer_type(question) is not None:
             cands = [c for c in cands if c.typed]
-            if not cands:
-                return self._refusal(question, filters, f"No passage states the {kind[0]} asked for.")
-        cands.sort(key=lambda c: -c.score)
+        return sorted(cands, key=lambda c: -c.score)
+
+    def _extractive(self, question: str, passages: Sequence[Passage], filters: Filters) -> Answer:
+        cands = self.rank(question, passages, filters)
+        if not cands:
+            kind = answer_type(question)
+            what = f"states the {kind[0]} asked for" if kind and passages else "matched the question"
+            return self._refusal(question, filters, f"No passage {what}.")
         best = cands[0]
-        if best.score < REFUSAL_THRESHOLD:
-            return self._refusal(question, filters, "No passage answers it closely enough.", best.score)
+        if best.support < REFUSAL_THRESHOLD:
+            return self._refusal(question, filters, "No passage answers it closely enough.", best.support)
         chosen = [best]
         for c in cands[1:]:
             if len(chosen) >= MAX_CITATIONS or c.score < best.score * SECOND_CITATION_RATIO:
@@ -236,7 +244,7 @@ class Assistant:
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(
             question=question, answer=text, refused=False, citations=citations, filters=filters.active(),
-            searched=tuple(dict.fromkeys(p.title for p in passages)), confidence=best.score,
+            searched=tuple(dict.fromkeys(p.title for p in passages)), confidence=best.support,
         )  # fmt: skip
 
     def _candidates(self, passages: Sequence[Passage]) -> list[Candidate]:
@@ -258,16 +266,15 @@ class Assistant:
 
     def _score(self, question: str, cands: list[Candidate], filters: Filters) -> None:
         """Lexical coverage of the question's terms (IDF-weighted, glossary synonyms, heading context) and
-        dense similarity of the best lexical candidates, plus a small prior for the passage's rank."""
-        council_stems = {stem(t) for n, _, _ in find_councils(question) for t in tokens(n)}
-        if filters.council:
-            council_stems |= {stem(t) for t in tokens(filters.council)}
-        qterms = [t for t in content_terms(question) if t not in council_stems] or content_terms(question)
+        dense similarity of the best lexical candidates, plus a small prior for the passage's rank; and each
+        candidate's support for answering at all."""
+        qterms = _question_terms(question, filters)
         total, df = self.library.catalogue.document_frequencies(qterms)
         idf = {t: math.log((total + 1) / (df.get(t, 0) + 0.5)) for t in qterms}
         weight = sum(idf.values()) or 1.0
         synonyms = expansions(question)
         kind = answer_type(question)
+        covered: set[str] = set()
         for c in cands:
             own = _stems(c.text)
             ctx = _stems(c.passage.section + " " + _previous_text(c))
@@ -277,18 +284,34 @@ class Assistant:
             c.lexical = (hit + near) / weight
             c.typed = kind is None or bool(kind[1].search(c.text))
             c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank)
+            if c.typed:
+                covered |= own | ctx | syn_hit
+        # Words the library holds somewhere that no sentence able to answer (nor its heading or lead-in)
+        # holds: those sentences are about something else (another council's waiting list, another
+        # report's date). Words the library never uses are only the question's paraphrase.
+        absent = sum(idf[t] for t in qterms if df.get(t, 0) and t not in covered) / weight
         # Dense similarity only for the most promising sentences: embedding is the slow part of an answer.
         pool = sorted((c for c in cands if c.typed), key=lambda c: -c.score)[:DENSE_POOL]
         if pool:
             vecs = self.library.embedder.embed([question] + [(_context(c) + c.text)[:400] for c in pool])
             sims = vecs[1:] @ vecs[0]
             for c, sim in zip(pool, sims, strict=True):
-                c.dense = float(sim)
-                c.score += W_DENSE * max(c.dense, 0.0)
+                c.dense = max(float(sim), 0.0)
+                c.score += W_DENSE * c.dense
         pooled = {id(c) for c in pool}
         for c in cands:
+            c.support = S_LEXICAL * c.lexical + S_DENSE * c.dense + S_RANK / (1 + c.rank) - S_ABSENT * absent
             if id(c) not in pooled:
                 c.score -= 1.0  # never chosen over a sentence that was compared densely
+
+
+def _question_terms(question: str, filters: Filters) -> list[str]:
+    """The question's content terms, less the council's name (the scope, not the topic)."""
+    council_stems = {stem(t) for n, _, _ in find_councils(question) for t in tokens(n)}
+    if filters.council:
+        council_stems |= {stem(t) for t in tokens(filters.council)}
+    terms = content_terms(question)
+    return [t for t in terms if t not in council_stems] or terms
 
 
 _ANAPHOR = re.compile(

@@ -5,6 +5,7 @@ Also a LangChain `BaseRetriever`, so the library plugs into any LangChain chain.
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -20,7 +21,7 @@ from ..domain import match_quality_statement, match_theme
 from ..errors import QueryError
 from ..library import Library
 from ..models import KINDS, Passage
-from .catalogue import ChunkRow, date_num
+from .catalogue import ChunkRow, DocRecord, date_num
 from .terms import STOPWORDS, expansions, tokens
 
 MAX_QUERY_CHARS = 2000
@@ -54,12 +55,25 @@ def parse_date(value: str | None, name: str) -> str | None:
     m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", value.strip())
     if not m:
         raise QueryError(f"--{name} {value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
-    y, mo, d = int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)
+    # "--until 2024-10" means to the end of October; "--since 2024-10" from its start.
+    last = name == "until"
+    y = int(m.group(1))
+    mo = int(m.group(2) or (12 if last else 1))
     try:
+        d = int(m.group(3) or (calendar.monthrange(y, mo)[1] if last else 1))
         date(y, mo, d)
-    except ValueError:
+    except (ValueError, calendar.IllegalMonthError):
         raise QueryError(f"--{name} {value!r} is not a real date") from None
     return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def since_bounds(since: str) -> tuple[int, list[int]]:
+    """The date_num a document dated on or after `since` has, and the month- and year-only dates that may be.
+
+    A document dated "October 2024" (20241000) is kept by `--since 2024-10-15`: it may be from after the 15th.
+    """
+    n = date_num(since) or 0
+    return n, [n - n % 100, n - n % 10000]
 
 
 def make_filters(
@@ -85,6 +99,30 @@ def make_filters(
     if s and u and s > u:
         raise QueryError(f"--since {since} is after --until {until}")
     return Filters(council=council, kind=kind, theme=theme_n, qs=qs_n, since=s, until=u)
+
+
+def documents_in_scope(library: Library, f: Filters) -> list[DocRecord]:
+    """The documents a search under these filters can draw on (what a refusal says it searched)."""
+    docs = library.documents()
+    if f.council:
+        docs = [d for d in docs if any(council_key(c) == council_key(f.council) for c in d.councils)]
+    if f.kind:
+        docs = [d for d in docs if d.kind == f.kind]
+    if f.since or f.until:
+        low, vague = since_bounds(f.since) if f.since else (0, [])
+        high = date_num(f.until) if f.until else None
+        nums = {d.doc_id: date_num(d.date) for d in docs}
+        docs = [
+            d for d in docs
+            if (n := nums[d.doc_id]) is not None and (n >= low or n in vague) and (high is None or n <= high)
+        ]  # fmt: skip
+    if f.theme or f.qs:
+        docs = [
+            d for d in docs
+            if any((not f.theme or s.theme == f.theme) and (not f.qs or s.qs == f.qs)
+                   for s in library.catalogue.sections(d.doc_id))
+        ]  # fmt: skip
+    return docs
 
 
 def library_councils(library: Library) -> dict[str, str]:
@@ -191,8 +229,9 @@ class HybridRetriever:
             where.append("AND c.qs = ?")
             params.append(f.qs)
         if f.since:
-            where.append("AND c.date_num >= ?")
-            params.append(date_num(f.since))
+            n, vague = since_bounds(f.since)
+            where.append("AND (c.date_num >= ? OR c.date_num IN (?, ?))")
+            params.extend([n, *vague])
         if f.until:
             where.append("AND c.date_num <= ?")
             params.append(date_num(f.until))
@@ -211,7 +250,8 @@ class HybridRetriever:
         if f.qs:
             clauses.append({"qs": f.qs})
         if f.since:
-            clauses.append({"date_num": {"$gte": date_num(f.since)}})
+            n, vague = since_bounds(f.since)
+            clauses.append({"$or": [{"date_num": {"$gte": n}}, {"date_num": {"$in": vague}}]})
         if f.until:
             clauses.append({"date_num": {"$lte": date_num(f.until)}})
         where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)

@@ -72,6 +72,9 @@ _RESET_HEADINGS = re.compile(
     re.I,
 )
 _BOILERPLATE = re.compile(r"^(what people expect|the local authority commitment|i statements?|we statements?)\b", re.I)
+_COUNCIL_RATING_LINE = re.compile(
+    r"^[A-Z][\w’'&. -]{2,60}\((?:indicative |overall )?(?:rating|rated)\s*:?\s*[\w ]{3,30}\)\.?$", re.I
+)
 _BULLET = re.compile(r"^\s*(?:[-•*▪◦]|\d{1,2}[.)])\s+")
 _THEME_HINTS = {
     1: ("assessing needs", "healthier lives", "wellbeing", "equity", "working with people", "prevention"),
@@ -165,6 +168,8 @@ def _is_heading_line(line: str, nxt: str) -> bool:
     if match_quality_statement(line) or match_theme(line):
         return True
     words = line.split()
+    if _COUNCIL_RATING_LINE.match(line) and find_councils(line):
+        return True  # "Nottingham (indicative rating: requires improvement)." opens that council's part of a round-up
     if len(words) > 12 or line[-1] in ".,;:!?\"”’'" or not (line[0].isupper() or line[0].isdigit()):
         return False
     if re.search(r"\b(said|says|told|according)\b", line):

@@ -1,0 +1,440 @@
+"""Extractive answers over the demo documents (hash embedder): cited facts, refusals, filters, follow-ups,
+bad input, and the `search` / `ask` / `ask --batch` command-line contract.
+
+The hash embedder is not semantic, so every answerable question shares distinctive words with the sentence
+that answers it. Answers are checked for the fact and for exact citations, never against a stored answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs
+
+from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Conversation
+from cqc_assistant.cli import cli
+from cqc_assistant.config import Settings
+from cqc_assistant.embedding import HashEmbedder
+from cqc_assistant.errors import QueryError
+from cqc_assistant.index.retriever import Filters
+from cqc_assistant.ingest.pipeline import ingest
+from cqc_assistant.library import Library
+from cqc_assistant.models import Answer
+
+ANSWER_FIELDS = {"question", "answer", "refused", "citations"}
+CITATION_FIELDS = {"n", "doc_id", "title", "source", "section", "start", "end", "quote"}
+
+# (question, what a cited quote must say): a rating, a score, a waiting time, a count, a person, a price.
+FACTS = [
+    ("What overall rating did CQC give Wyvernshire?", r"\brat(?:ed|ing)\W+(?:of\W+|as\W+)?good\b"),
+    ("What percentage score did the council achieve?", re.escape("75%")),
+    ("How long was the longest wait for an occupational therapy assessment?", re.escape("27 weeks")),
+    ("How many Deprivation of Liberty Safeguards applications were waiting to be completed?", re.escape("1,137")),
+    ("Who commissioned the peer challenge?", re.escape("Joanna Whitlock")),
+    ("What standard rate per hour did the council pay for home care?", re.escape("£24.60")),
+]
+RATING_Q, _ = FACTS[0]
+PEER_Q, _ = FACTS[4]
+# (question, the words naming its topic, which no demo document uses)
+ABSENT = [
+    ("What did the council say about cryptocurrency mining?", ("cryptocurrency", "mining")),
+    ("What is the council's policy on space travel for unicorns?", ("unicorn", "space travel")),
+]
+FOLLOW_UP = "How many people were waiting for an occupational therapy assessment?"
+
+
+@pytest.fixture(autouse=True)
+def _extractive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No chat model, whatever the environment says: these are the extractive answers."""
+    for name in ("CQC_ASSISTANT_LLM_PROVIDER", "CQC_ASSISTANT_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    """The four demo documents, shared read-only by the tests of this module."""
+    library = Library.open(Settings.from_env({}, store=tmp_path_factory.mktemp("answers") / "store"), HashEmbedder())
+    report = ingest(library, [str(DEMO)])
+    assert report.failed == 0 and report.count("added") == 4, report.summary()
+    yield library
+    library.close()
+
+
+@pytest.fixture(scope="module")
+def assistant(lib: Library) -> Assistant:
+    return Assistant(lib)
+
+
+@pytest.fixture
+def two_councils(library: Library, tmp_path: Path) -> Library:
+    docs = copy_docs(tmp_path / "docs", other_council=True)
+    assert ingest(library, [str(docs)]).failed == 0
+    return library
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def assert_cited(lib: Library, result: Answer) -> None:
+    """A non-refused extractive answer: citations numbered 1..n, each quoting the stored text exactly."""
+    assert not result.refused, result.answer
+    assert result.citations
+    assert [c.n for c in result.citations] == list(range(1, len(result.citations) + 1))
+    assert "[1]" in result.answer
+    for c in result.citations:
+        doc = lib.document(c.doc_id)
+        assert (c.title, c.source, c.kind) == (doc.title, doc.source, doc.kind)
+        assert c.section in {s.title for s in lib.sections(c.doc_id)}
+        assert 0 <= c.start < c.end
+        assert c.quote == lib.catalogue.text(c.doc_id)[c.start : c.end]
+        assert f"[{c.n}]" in result.answer
+        assert normalise(c.quote) in normalise(result.answer)  # extractive: the answer quotes its sources
+
+
+# --- answerable questions ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "fact"), FACTS)
+def test_a_demo_fact_is_answered_with_an_exact_citation(
+    lib: Library, assistant: Assistant, question: str, fact: str
+) -> None:
+    result = assistant.ask(question)
+    assert_cited(lib, result)
+    assert result.question == question
+    assert any(re.search(fact, c.quote, re.I) for c in result.citations), [c.quote for c in result.citations]
+    assert result.confidence > 0
+
+
+def test_answers_are_deterministic_and_read_only(lib: Library, assistant: Assistant) -> None:
+    version = lib.version()
+    first, second = assistant.ask(PEER_Q), Assistant(lib).ask(PEER_Q)
+    assert first.to_json() == second.to_json()
+    assert lib.version() == version
+
+
+def test_a_named_council_in_the_library_scopes_the_answer(lib: Library, assistant: Assistant) -> None:
+    result = assistant.ask(RATING_Q)
+    assert result.filters.get("council") == WYVERNSHIRE
+    assert_cited(lib, result)
+    assert all(WYVERNSHIRE in lib.document(c.doc_id).councils for c in result.citations)
+
+
+# --- refusals ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("What did CQC say about Manchester City Council's waiting lists?", "Manchester"),
+        ("What rating did Manchester get?", "Manchester"),
+        ("How long do people wait for an occupational therapy assessment in Liverpool?", "Liverpool"),
+    ],
+)
+def test_a_council_not_in_the_library_is_refused_naming_what_was_searched(
+    lib: Library, assistant: Assistant, question: str, named: str
+) -> None:
+    result = assistant.ask(question)
+    assert result.refused
+    assert result.citations == ()
+    assert named in result.answer
+    docs = lib.documents()
+    assert set(result.searched) == {d.title for d in docs}
+    assert f"{len(docs)} documents" in result.answer
+    assert "[1]" not in result.answer
+
+
+@pytest.mark.parametrize(("question", "topic"), ABSENT)
+def test_a_topic_the_documents_do_not_cover_is_refused(
+    lib: Library, assistant: Assistant, question: str, topic: tuple[str, ...]
+) -> None:
+    for doc in lib.documents():  # the topic really is absent
+        text = lib.catalogue.text(doc.doc_id).lower()
+        assert not [w for w in topic if w in text]
+    result = assistant.ask(question)
+    assert result.refused, result.answer
+    assert result.citations == ()
+    assert result.searched and set(result.searched) <= {d.title for d in lib.documents()}
+    assert "[1]" not in result.answer
+
+
+# --- filters that exclude ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "kind"),
+    [
+        (PEER_Q, "Joanna Whitlock", "cqc_assessment"),
+        ("What standard rate per hour did the council pay for home care?", "£24.60", "lga_peer_challenge"),
+        ("How long was the longest wait for an occupational therapy assessment?", "27 weeks", "news"),
+        ("What percentage score did the council achieve?", "75%", "lga_peer_challenge"),
+    ],
+)
+def test_a_kind_filter_that_excludes_the_answering_document(
+    lib: Library, assistant: Assistant, question: str, fact: str, kind: str
+) -> None:
+    allowed = {d.doc_id for d in lib.documents() if d.kind == kind}
+    holders = {d.doc_id for d in lib.documents() if fact in lib.catalogue.text(d.doc_id)}
+    assert holders and not holders & allowed  # the filter excludes every document that states the fact
+    assert any(fact in c.quote for c in assistant.ask(question).citations)  # unfiltered, it is found
+    result = assistant.ask(question, Filters(kind=kind))
+    assert result.filters == {"kind": kind}
+    assert {c.doc_id for c in result.citations} <= allowed
+    assert all(fact not in c.quote for c in result.citations)
+    if not result.refused:
+        assert_cited(lib, result)
+
+
+def test_a_refusal_under_a_filter_names_only_the_documents_it_searched(lib: Library, assistant: Assistant) -> None:
+    result = assistant.ask(PEER_Q, Filters(kind="cqc_assessment"))
+    assert result.refused
+    assessments = [d.title for d in lib.documents() if d.kind == "cqc_assessment"]
+    assert set(result.searched) == set(assessments)
+    assert f"{len(assessments)} document" in result.answer
+
+
+# --- follow-ups --------------------------------------------------------------------------------------------
+
+
+def test_a_follow_up_keeps_the_council_of_the_previous_turn(two_councils: Library) -> None:
+    lib = two_councils
+    assistant = Assistant(lib)
+    other = {d.doc_id for d in lib.documents() if d.council == OTHER_COUNCIL}
+    # On its own the follow-up draws on both councils' documents...
+    alone = assistant.ask(FOLLOW_UP)
+    assert {c.doc_id for c in alone.citations} & other
+
+    conv = Conversation()
+    first = assistant.ask("How long was the longest wait for occupational therapy in Wyvernshire?", conversation=conv)
+    assert first.filters == {"council": WYVERNSHIRE}
+    assert_cited(lib, first)
+    # ...but after a question about Wyvernshire, only on Wyvernshire's.
+    follow = assistant.ask(FOLLOW_UP, conversation=conv)
+    assert follow.filters == {"council": WYVERNSHIRE}
+    assert_cited(lib, follow)
+    assert not {c.doc_id for c in follow.citations} & other
+    assert any("286" in c.quote for c in follow.citations)
+    assert conv.turns == [first, follow] and conv.filters.council == WYVERNSHIRE
+
+    # Naming another council moves the conversation there.
+    moved = assistant.ask(f"How long was the longest wait for occupational therapy in {OTHER_COUNCIL}?", None, conv)
+    assert moved.filters == {"council": OTHER_COUNCIL}
+    again = assistant.ask(FOLLOW_UP, conversation=conv)
+    assert again.filters == {"council": OTHER_COUNCIL}
+    assert_cited(lib, again)
+    assert {c.doc_id for c in again.citations} <= other
+    assert any("912" in c.quote for c in again.citations)
+
+
+def test_a_follow_up_keeps_the_filters_of_the_previous_turn(lib: Library, assistant: Assistant) -> None:
+    conv = Conversation()
+    assistant.ask("What did the peer team say about carers?", Filters(kind="lga_peer_challenge"), conv)
+    follow = assistant.ask("How long was the longest wait for an occupational therapy assessment?", None, conv)
+    assert follow.filters == {"kind": "lga_peer_challenge"}
+    assert_cited(lib, follow)
+    assert {c.kind for c in follow.citations} == {"lga_peer_challenge"}
+    assert all("27 weeks" not in c.quote for c in follow.citations)  # the assessment's figure is out of scope
+
+
+# --- bad input ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t "])
+def test_an_empty_question_is_a_query_error(assistant: Assistant, question: str) -> None:
+    with pytest.raises(QueryError, match="the question is empty"):
+        assistant.ask(question)
+
+
+def test_an_over_long_question_is_a_query_error(assistant: Assistant) -> None:
+    longest = ("How long were people waiting for occupational therapy? " * 40)[: MAX_QUESTION_CHARS - 1] + "?"
+    assert len(longest) == MAX_QUESTION_CHARS
+    assistant.ask(longest)  # at the limit: answered or refused, not an error
+    with pytest.raises(QueryError, match=f"the question is {MAX_QUESTION_CHARS + 1:,} characters") as err:
+        assistant.ask(longest + "?")
+    assert f"limit is {MAX_QUESTION_CHARS:,}" in str(err.value)
+
+
+def test_asking_an_empty_library_is_a_query_error(library: Library) -> None:
+    with pytest.raises(QueryError, match="the library is empty"):
+        Assistant(library).ask(RATING_Q)
+
+
+# --- the command line --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store filled by `cqc-assistant ingest` with the demo documents."""
+    path = str(tmp_path_factory.mktemp("cli") / "store")
+    env = {"CQC_ASSISTANT_EMBEDDER": "hash", "CQC_ASSISTANT_HOME": path, "CQC_ASSISTANT_CHROMA_URL": None}
+    result = CliRunner().invoke(cli, ["ingest", str(DEMO), "--store", path, "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def run(store: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, [*args, "--store", store])
+
+
+def run_json(store: str, *args: str) -> object:
+    result = run(store, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@functools.cache
+def stored_text(store: str, doc_id: str) -> str:
+    """The text a document's offsets index into, as `cqc-assistant show DOC_ID --text --json` gives it."""
+    data = run_json(store, "show", doc_id, "--text")
+    assert isinstance(data, dict) and data["doc_id"] == doc_id
+    return str(data["text"])
+
+
+def check_answer_json(store: str, data: object, question: str) -> dict[str, object]:
+    assert isinstance(data, dict)
+    assert set(data) >= ANSWER_FIELDS
+    assert data["question"] == question
+    assert isinstance(data["answer"], str) and isinstance(data["refused"], bool)
+    citations = data["citations"]
+    assert isinstance(citations, list)
+    assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
+    for c in citations:
+        assert set(c) >= CITATION_FIELDS
+        assert c["quote"] == stored_text(store, c["doc_id"])[c["start"] : c["end"]]
+    if data["refused"]:
+        assert citations == []
+    else:
+        assert citations and "[1]" in data["answer"]
+    return data
+
+
+def test_cli_search_json_lists_passages_with_their_fields(store: str) -> None:
+    data = run_json(store, "search", "occupational therapy waiting list", "-k", "5")
+    assert isinstance(data, list) and 1 <= len(data) <= 5
+    for p in data:
+        assert set(p) >= PASSAGE_FIELDS
+        assert p["text"] == stored_text(store, p["doc_id"])[p["start"] : p["end"]]
+    assert [p["score"] for p in data] == sorted((p["score"] for p in data), reverse=True)
+
+
+def test_cli_search_json_applies_filters(store: str) -> None:
+    everything = run_json(store, "search", "occupational therapy waiting list", "-k", "20")
+    assert isinstance(everything, list) and len({p["kind"] for p in everything}) > 1
+    data = run_json(
+        store,
+        "search",
+        "occupational therapy waiting list",
+        "-k",
+        "20",
+        "--kind",
+        "lga_peer_challenge",
+        "--council",
+        "wyvernshire",
+        "--since",
+        "2024",
+        "--until",
+        "2024-12",
+    )
+    assert isinstance(data, list) and data
+    assert {p["kind"] for p in data} == {"lga_peer_challenge"}
+    assert all(WYVERNSHIRE in p["council"] for p in data)
+    none = run_json(store, "search", "occupational therapy waiting list", "--kind", "other")
+    assert none == []
+
+
+def test_cli_ask_json_contract(store: str) -> None:
+    data = check_answer_json(store, run_json(store, "ask", PEER_Q), PEER_Q)
+    assert data["refused"] is False
+    assert any("Joanna Whitlock" in c["quote"] for c in data["citations"])  # type: ignore[attr-defined]
+
+
+def test_cli_ask_json_refusal(store: str) -> None:
+    question = "What did CQC say about Manchester City Council?"
+    data = check_answer_json(store, run_json(store, "ask", question), question)
+    assert data["refused"] is True and "Manchester" in str(data["answer"])
+
+
+@pytest.mark.parametrize("form", ["plain", "jsonl"])
+def test_cli_ask_batch_gives_one_json_object_per_question_in_order(store: str, tmp_path: Path, form: str) -> None:
+    questions = [FACTS[2][0], ABSENT[0][0], "x" * (MAX_QUESTION_CHARS + 1), PEER_Q, FACTS[5][0]]
+    lines = [json.dumps({"q": q, "id": i}) if form == "jsonl" else q for i, q in enumerate(questions)]
+    batch = tmp_path / f"questions.{'jsonl' if form == 'jsonl' else 'txt'}"
+    batch.write_text("\n".join(lines[:2] + [""] + lines[2:]) + "\n", encoding="utf-8")  # a blank line is skipped
+    result = run(store, "ask", "--batch", str(batch), "--json")
+    assert result.exit_code == 0, result.output
+    out = result.stdout.splitlines()
+    assert len(out) == len(questions)
+    answers = [json.loads(line) for line in out]
+    assert [a["question"] for a in answers] == questions
+    for q, a in zip(questions, answers, strict=True):
+        check_answer_json(store, a, q)
+    assert [a["refused"] for a in answers] == [False, True, True, False, False]
+    assert "error" not in answers[0] and "limit is" in answers[2]["error"]  # one bad question does not stop the rest
+    assert any("27 weeks" in c["quote"] for c in answers[0]["citations"])
+    assert any("£24.60" in c["quote"] for c in answers[4]["citations"])
+
+
+def test_cli_ask_batch_with_a_line_that_is_not_a_question_object(store: str, tmp_path: Path) -> None:
+    batch = tmp_path / "bad.jsonl"
+    batch.write_text(json.dumps({"q": PEER_Q}) + "\n" + json.dumps({"question": "no q"}) + "\n", encoding="utf-8")
+    result = run(store, "ask", "--batch", str(batch), "--json")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {batch}:2: not a JSON object with a 'q' field"
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("search", "waiting lists", "--kind", "bogus"), "unknown document kind 'bogus'"),
+        (("ask", "What about waiting lists?", "--kind", "inspection"), "unknown document kind 'inspection'"),
+        (("search", "waiting lists", "--since", "last week"), "--since 'last week' is not a date"),
+        (("ask", "What about waiting lists?", "--since", "2024-13-01"), "--since '2024-13-01' is not a real date"),
+        (("ask", "What about waiting lists?", "--council", "Manchester"), "no documents about council 'Manchester'"),
+        (("ask", "--batch", "{batch}", "--until", "2025-02-30"), "--until '2025-02-30' is not a real date"),
+    ],
+)
+def test_cli_bad_filter_values_exit_non_zero_with_one_line(
+    store: str, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    batch = tmp_path / "q.txt"
+    batch.write_text(PEER_Q + "\n", encoding="utf-8")
+    result = run(store, *(a.replace("{batch}", str(batch)) for a in args), "--json")
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # not an exception escaping the command
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and message in line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("search", "waiting lists", "--kind", "bogus"), "unknown document kind 'bogus'"),
+        (("ask", "What about waiting lists?", "--since", "13/2024"), "--since '13/2024' is not a date"),
+    ],
+)
+def test_cli_bad_filter_values_as_a_real_process(store: str, args: tuple[str, ...], message: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CQC_ASSISTANT_LLM")}
+    env |= {"CQC_ASSISTANT_EMBEDDER": "hash", "CQC_ASSISTANT_HOME": store}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cqc_assistant", *args, "--store", store, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and message in line
