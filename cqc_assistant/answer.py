@@ -32,11 +32,11 @@ W_RANK = 0.05
 # Deciding whether the best sentence supports an answer at all: the same signals weighted for support, less
 # the share of the question's known words (words the library holds somewhere) that no retrieved passage holds.
 S_LEXICAL = 1.0
-S_DENSE = 0.7
-S_RANK = 0.1
-S_ABSENT = 0.5
+S_DENSE = 1.0
+S_RANK = 0.2
+S_ABSENT = 0.4
 # Calibrated on the dev set's answerable and unanswerable questions (bench/eval.py prints the sweep).
-REFUSAL_THRESHOLD = 0.41
+REFUSAL_THRESHOLD = 0.61
 SECOND_CITATION_RATIO = 0.5
 MAX_CITATIONS = 3
 
