@@ -397,7 +397,7 @@ class Catalogue:
         library; a broad filter at 100k chunks, 100 -> 70 ms). If too few of them belong to active
         documents (a writer is replacing many), the full join answers. Both give the same rows.
         """
-        spare = limit + LEXICAL_SPARE
+        probe = limit + LEXICAL_SPARE
         select = "SELECT f.rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f "
         if where.strip():
             ranked_first = f"{select}JOIN chunks c ON c.rowid = f.rowid WHERE chunks_fts MATCH ? {where} "
@@ -409,10 +409,10 @@ class Catalogue:
             f"WHERE chunks_fts MATCH ? AND +d.status = 'active' {where} ORDER BY s LIMIT ?"
         )
         try:
-            ranked = self.db.execute(ranked_first, [match, *params, spare]).fetchall()
+            ranked = self.db.execute(ranked_first, [match, *params, probe]).fetchall()
             active = self._active_rowids([int(r[0]) for r in ranked])
             rows = [r for r in ranked if int(r[0]) in active][:limit]
-            if len(rows) < limit and len(ranked) == spare:  # inactive ones pushed some out: rank them all
+            if len(rows) < limit and len(ranked) == probe:  # inactive ones pushed some out: rank them all
                 rows = self.db.execute(full, [match, *params, limit]).fetchall()
         except sqlite3.OperationalError:
             return []
