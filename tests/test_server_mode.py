@@ -469,18 +469,28 @@ def _metas(library: Library, hits: list[tuple[str, float]]) -> list[dict[str, An
 def test_a_probe_with_too_few_matches_falls_back(
     library: Library, demo_dir: Path, monkeypatch: pytest.MonkeyPatch, exact_max: int, path: str
 ) -> None:
-    """Too few of the probe pass: exact search over the few that pass, or Chroma's filter for many."""
+    """A filter few chunks pass is answered exactly over them; one too many pass for that, and too few of
+    them among the nearest even in a larger probe, by Chroma's filter."""
     ingest(library, [str(demo_dir)])
     monkeypatch.setattr(vectors_mod, "PROBE", 3)  # so the probe is 4k = 40 of ~146 vectors
     monkeypatch.setattr(vectors_mod, "EXACT_MAX", exact_max)
     used: list[str] = []
-    for name in ("_exact", "_query"):
-        real = getattr(library.vectors, name)
-        monkeypatch.setattr(library.vectors, name, lambda *a, _r=real, _n=name, **kw: used.append(_n) or _r(*a, **kw))
+    real_exact, real_query = library.vectors._exact, library.vectors._query
+    monkeypatch.setattr(library.vectors, "_exact", lambda *a, **kw: used.append("exact") or real_exact(*a, **kw))
+
+    def query(vector: Any, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        used.append("chroma" if where else f"probe {k}")
+        return real_query(vector, k, where)
+
+    monkeypatch.setattr(library.vectors, "_query", query)
     vec = HashEmbedder().embed(["waiting lists"])[0]
     where = {"kind": "cqc_press_release"}  # 4 chunks: fewer than k=10 among the nearest 40
     hits = library.vectors.query(vec, 10, where)
-    assert used == ["_query", "_exact" if path == "exact" else "_query"]
+    assert used[-1] == path
+    if path == "exact":
+        assert used == ["exact"]
+    else:  # the first probe, a larger one (which sees every vector here), then Chroma's filter
+        assert used[0] == "probe 40" and used[1].startswith("probe ") and len(used) == 3
     assert len(hits) == len(library.vectors.collection.get(where=where, include=[])["ids"]) == 4
     expected = library.vectors.collection.query(
         query_embeddings=[vec.tolist()], n_results=10, where=where, include=["distances"]
