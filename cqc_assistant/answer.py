@@ -30,7 +30,8 @@ W_LEXICAL = 0.5
 W_DENSE = 0.7
 W_RANK = 0.05
 # Deciding whether the best sentence supports an answer at all: the same signals weighted for support, less
-# the share of the question's known words (words the library holds somewhere) that no retrieved passage holds.
+# the share of the question's known words (words the library holds somewhere) that no sentence able to answer
+# holds (see `_score`).
 S_LEXICAL = 1.0
 S_DENSE = 1.0
 S_RANK = 0.2
@@ -221,9 +222,7 @@ class Assistant:
         type when the question asks for a date, a number, a name...)."""
         cands = self._candidates(passages)
         self._score(question, cands, filters)
-        if answer_type(question) is not None:
-            cands = [c for c in cands if c.typed]
-        return sorted(cands, key=lambda c: -c.score)
+        return sorted((c for c in cands if c.typed), key=lambda c: -c.score)
 
     def _extractive(self, question: str, passages: Sequence[Passage], filters: Filters) -> Answer:
         cands = self.rank(question, passages, filters)

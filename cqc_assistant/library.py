@@ -236,7 +236,7 @@ class CatalogueChunks:
         return {r[0]: vector_meta(r[1], r[2], r[3], r[4], bool(r[5]), r[6], str(r[7]).split()) for r in rows}
 
     def ids_where(self, where: dict[str, Any], limit: int) -> list[str] | None:
-        sql = self._sql(where)
+        sql = self.where_sql(where)
         if sql is None:
             return None
         rows = self.catalogue.db.execute(
@@ -244,10 +244,18 @@ class CatalogueChunks:
         ).fetchall()
         return None if len(rows) > limit else [str(r[0]) for r in rows]
 
+    def doc_ids_where(self, where: dict[str, Any]) -> set[str] | None:
+        """The documents with a chunk that passes `where`; None when `where` is not understood."""
+        sql = self.where_sql(where)
+        if sql is None:
+            return None
+        rows = self.catalogue.db.execute(f"SELECT DISTINCT doc_id FROM chunks c WHERE {sql[0]}", sql[1]).fetchall()
+        return {str(r[0]) for r in rows}
+
     def passing(self, chunk_ids: list[str], where: dict[str, Any]) -> set[str] | None:
         """The same SQL on just `chunk_ids` (a probe's hits): 2 ms for 400 at 100k chunks, where rebuilding
         their metadata to test in Python took 10 ms."""
-        sql = self._sql(where)
+        sql = self.where_sql(where)
         if sql is None:
             return None
         out: set[str] = set()
@@ -260,13 +268,13 @@ class CatalogueChunks:
             out.update(str(r[0]) for r in rows)
         return out
 
-    def _sql(self, where: dict[str, Any]) -> tuple[str, list[Any]] | None:
+    def where_sql(self, where: dict[str, Any]) -> tuple[str, list[Any]] | None:
         """SQL with the meaning Chroma gives `where` (a missing value never matches), or None."""
         parts: list[str] = []
         params: list[Any] = []
         for key, cond in where.items():
             if key in ("$and", "$or") and isinstance(cond, list) and cond:
-                subs = [self._sql(c) for c in cond]
+                subs = [self.where_sql(c) for c in cond]
                 if any(sub is None for sub in subs):
                     return None
                 joiner = " AND " if key == "$and" else " OR "

@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 from ..councils import canonical_council, council_key, council_token, find_councils
 from ..domain import match_quality_statement, match_theme
 from ..errors import QueryError
-from ..library import Library
+from ..library import CatalogueChunks, Library
 from ..models import KINDS, Passage
 from .catalogue import ChunkRow, DocRecord, date_num
 from .terms import STOPWORDS, expansions, tokens
@@ -102,27 +102,31 @@ def make_filters(
 
 
 def documents_in_scope(library: Library, f: Filters) -> list[DocRecord]:
-    """The documents a search under these filters can draw on (what a refusal says it searched)."""
+    """The documents a search under these filters can draw on (what a refusal says it searched): those
+    with a chunk that passes the same filter both sides of the search apply."""
     docs = library.documents()
+    where = chunk_where(f)
+    ids = CatalogueChunks(library.catalogue).doc_ids_where(where) if where else None
+    return docs if ids is None else [d for d in docs if d.doc_id in ids]
+
+
+def chunk_where(f: Filters) -> dict[str, Any] | None:
+    """The filters as a Chroma `where` on chunk metadata; the lexical side runs the same one as SQL."""
+    clauses: list[dict[str, Any]] = []
     if f.council:
-        docs = [d for d in docs if any(council_key(c) == council_key(f.council) for c in d.councils)]
+        clauses.append({f"c_{council_token(f.council)}": True})
     if f.kind:
-        docs = [d for d in docs if d.kind == f.kind]
-    if f.since or f.until:
-        low, vague = since_bounds(f.since) if f.since else (0, [])
-        high = date_num(f.until) if f.until else None
-        nums = {d.doc_id: date_num(d.date) for d in docs}
-        docs = [
-            d for d in docs
-            if (n := nums[d.doc_id]) is not None and (n >= low or n in vague) and (high is None or n <= high)
-        ]  # fmt: skip
-    if f.theme or f.qs:
-        docs = [
-            d for d in docs
-            if any((not f.theme or s.theme == f.theme) and (not f.qs or s.qs == f.qs)
-                   for s in library.catalogue.sections(d.doc_id))
-        ]  # fmt: skip
-    return docs
+        clauses.append({"kind": f.kind})
+    if f.theme:
+        clauses.append({"theme": f.theme})
+    if f.qs:
+        clauses.append({"qs": f.qs})
+    if f.since:
+        n, vague = since_bounds(f.since)
+        clauses.append({"$or": [{"date_num": {"$gte": n}}, {"date_num": {"$in": vague}}]})
+    if f.until:
+        clauses.append({"date_num": {"$lte": date_num(f.until)}})
+    return clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
 
 
 def library_councils(library: Library) -> dict[str, str]:
@@ -214,50 +218,19 @@ class HybridRetriever:
         match = fts_query(query)
         if not match:
             return []
-        where: list[str] = []
-        params: list[Any] = []
-        if f.council:
-            where.append("AND c.council_keys LIKE ?")
-            params.append(f"% {council_token(f.council)} %")
-        if f.kind:
-            where.append("AND c.kind = ?")
-            params.append(f.kind)
-        if f.theme:
-            where.append("AND c.theme = ?")
-            params.append(f.theme)
-        if f.qs:
-            where.append("AND c.qs = ?")
-            params.append(f.qs)
-        if f.since:
-            n, vague = since_bounds(f.since)
-            where.append("AND (c.date_num >= ? OR c.date_num IN (?, ?))")
-            params.extend([n, *vague])
-        if f.until:
-            where.append("AND c.date_num <= ?")
-            params.append(date_num(f.until))
-        hits = self.library.catalogue.lexical(match, " ".join(where), params, n)
+        where = chunk_where(f)
+        sql = CatalogueChunks(self.library.catalogue).where_sql(where) if where else None
+        if where and sql is None:
+            raise AssertionError(f"filter not translated to SQL: {where}")
+        clause, params = (f"AND ({sql[0]})", sql[1]) if sql else ("", [])
+        hits = self.library.catalogue.lexical(match, clause, params, n)
         rows = self.library.catalogue.chunks_by_rowid([r for r, _ in hits])
         return [(rows[r].chunk_id, s) for r, s in hits if r in rows]
 
     def _dense(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
-        clauses: list[dict[str, Any]] = []
-        if f.council:
-            clauses.append({f"c_{council_token(f.council)}": True})
-        if f.kind:
-            clauses.append({"kind": f.kind})
-        if f.theme:
-            clauses.append({"theme": f.theme})
-        if f.qs:
-            clauses.append({"qs": f.qs})
-        if f.since:
-            n, vague = since_bounds(f.since)
-            clauses.append({"$or": [{"date_num": {"$gte": n}}, {"date_num": {"$in": vague}}]})
-        if f.until:
-            clauses.append({"date_num": {"$lte": date_num(f.until)}})
-        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
         vec = self.library.embedder.embed([query])[0]
         # A similarity of zero or less carries no evidence; its order would only add noise to the fusion.
-        return [(cid, sim) for cid, sim in self.library.vectors.query(vec, n, where) if sim > 0]
+        return [(cid, sim) for cid, sim in self.library.vectors.query(vec, n, chunk_where(f)) if sim > 0]
 
     # --- fusion ------------------------------------------------------------------------------------
 
