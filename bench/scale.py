@@ -37,7 +37,6 @@ import os
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
+
+from servers import start_chroma, stop  # noqa: E402
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
 TARGETS = {"search_p50_ms": 50, "search_p95_ms": 150, "ask_p50_ms": 200, "rss_mb": 2048, "startup_s": 10}
@@ -393,37 +394,6 @@ def run_serve(argv: list[str]) -> dict[str, Any]:
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_chroma(path: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import httpx
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    chroma = Path(sys.executable).with_name("chroma")
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [str(chroma), "run", "--path", str(path), "--port", str(port), "--host", "127.0.0.1"],
-            stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"chroma run exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("chroma run gave no heartbeat in 120 s")
-
-
 def peak_rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -529,11 +499,7 @@ def bench_size(label: str, n: int, args: argparse.Namespace, work: Path) -> dict
             res["server"] = run_serve([*serve, "--chroma-url", url, *prof])
             res["server"]["chroma_server_rss_mb"] = peak_rss_mb(proc.pid)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc, timeout=30)
     if real:
         res["ratio_from"] = "full build, MiniLM"
         res["ratio"] = res["build"]["ratio"]

@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from servers import start_app, stop
+
 REPO = Path(__file__).resolve().parent.parent
-APP = REPO / "cqc_assistant" / "app" / "main.py"
 DEMO = REPO / "cqc_assistant" / "demo"
 CHROMIUM = "/usr/bin/chromium"
 TARGET_S = 1.0
@@ -47,12 +43,6 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
     return ordered[k]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare_store(home: Path, embedder: str, questions: list[str]) -> tuple[float, list[float]]:
@@ -82,32 +72,6 @@ def prepare_store(home: Path, embedder: str, questions: list[str]) -> tuple[floa
     return ingest_s, api
 
 
-def start_server(home: Path, embedder: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, CQC_ASSISTANT_HOME=str(home), CQC_ASSISTANT_EMBEDDER=embedder, CQC_ASSISTANT_SEED_DEMO="0")
-    env.pop("CQC_ASSISTANT_APP_FACTORY", None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
-        "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=home.parent)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited:\n{log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("streamlit did not start within 120 s")
-
-
 def run(args: argparse.Namespace) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
@@ -115,7 +79,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="cqc-ui-bench-") as tmp:
         home = Path(tmp) / "store"
         ingest_s, api = prepare_store(home, args.embedder, questions)
-        proc, url = start_server(home, args.embedder, Path(tmp) / "streamlit.log")
+        proc, url = start_app(home, args.embedder, Path(tmp) / "streamlit.log")
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
@@ -144,11 +108,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 times = [ask(q, i + 2) for i, q in enumerate(questions)]
                 browser.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
     return {
         "embedder": args.embedder,
         "questions": len(times),

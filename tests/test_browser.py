@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import start_app, stop
 
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder
@@ -31,7 +27,6 @@ from cqc_assistant.library import Library
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
-APP = REPO / "cqc_assistant" / "app" / "main.py"
 DEMO = REPO / "cqc_assistant" / "demo"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -56,27 +51,6 @@ XSS_UPLOAD = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"streamlit did not start within {START_TIMEOUT_S}s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
@@ -90,28 +64,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert ingest_bytes(lib, "upload:scrutiny-note.txt", XSS_NOTE.encode(), ".txt").status == "added"
     finally:
         lib.close()
-    port = free_port()
-    env = dict(os.environ, CQC_ASSISTANT_HOME=str(home), CQC_ASSISTANT_EMBEDDER="hash", CQC_ASSISTANT_SEED_DEMO="0")
-    env.pop("CQC_ASSISTANT_APP_FACTORY", None)
-    log = root / "streamlit.log"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    proc, url = start_app(home, "hash", root / "streamlit.log", timeout=START_TIMEOUT_S)
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,16 @@ from __future__ import annotations
 import http.server
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from servers import CHROMA, free_port, start_chroma, stop
 
 from cqc_assistant.answer import Assistant
 from cqc_assistant.cli import cli
@@ -35,7 +33,6 @@ from cqc_assistant.library import Library, server_collection
 
 SLOW = pytest.mark.slow  # every test that needs the `chroma run` server (it takes a few seconds to start)
 
-CHROMA = Path(sys.executable).with_name("chroma")
 START_TIMEOUT_S = 60.0
 QUERIES = [
     ("occupational therapy waiting list", {}),
@@ -53,12 +50,6 @@ QUESTIONS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
@@ -69,38 +60,11 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not CHROMA.exists():
         pytest.skip(f"no chroma CLI at {CHROMA}")
     root = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(root / "data"), "--port", str(port), "--host", "127.0.0.1"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while True:
-                if proc.poll() is not None:
-                    tail = log_path.read_text(errors="replace")[-2000:]
-                    pytest.fail(f"chroma run exited with {proc.returncode}:\n{tail}")
-                try:
-                    if httpx.get(f"{url}/api/v2/heartbeat", timeout=1.0).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"chroma run gave no heartbeat within {START_TIMEOUT_S:g} s")
-                time.sleep(0.2)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+    proc, url = start_chroma(root / "data", root / "server.log", timeout=START_TIMEOUT_S)
+    try:
+        yield url
+    finally:
+        stop(proc)
 
 
 def open_library(store: Path, url: str | None, embedder: Any = None) -> Library:
