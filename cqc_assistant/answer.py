@@ -292,8 +292,8 @@ class Assistant:
         # Dense similarity only for the most promising sentences: embedding is the slow part of an answer.
         pool = sorted((c for c in cands if c.typed), key=lambda c: -c.score)[:DENSE_POOL]
         if pool:
-            vecs = self.library.embedder.embed([question] + [(_context(c) + c.text)[:400] for c in pool])
-            sims = vecs[1:] @ vecs[0]
+            vecs = self.library.embedder.embed([(_context(c) + c.text)[:400] for c in pool])
+            sims = vecs @ self.library.embed_query(question)
             for c, sim in zip(pool, sims, strict=True):
                 c.dense = max(float(sim), 0.0)
                 c.score += W_DENSE * c.dense

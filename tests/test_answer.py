@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs
@@ -120,6 +121,32 @@ def test_answers_are_deterministic_and_read_only(lib: Library, assistant: Assist
     first, second = assistant.ask(PEER_Q), Assistant(lib).ask(PEER_Q)
     assert first.to_json() == second.to_json()
     assert lib.version() == version
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts += texts
+        return super().embed(texts)
+
+
+def test_the_question_is_embedded_once_per_answer(settings: Settings) -> None:
+    embedder = CountingEmbedder()
+    library = Library.open(settings, embedder)
+    try:
+        assert ingest(library, [str(DEMO)]).failed == 0
+        embedder.texts.clear()
+        first = Assistant(library).ask(FOLLOW_UP)
+        assert embedder.texts.count(FOLLOW_UP) == 1  # the dense search and the sentence choice share it
+        assert len(embedder.texts) > 1  # the candidate sentences were compared densely too
+        embedder.texts.clear()
+        assert Assistant(library).ask(FOLLOW_UP).to_json() == first.to_json()
+        assert FOLLOW_UP not in embedder.texts
+    finally:
+        library.close()
 
 
 def test_a_named_council_in_the_library_scopes_the_answer(lib: Library, assistant: Assistant) -> None:

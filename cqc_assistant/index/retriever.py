@@ -228,7 +228,7 @@ class HybridRetriever:
         return [(rows[r].chunk_id, s) for r, s in hits if r in rows]
 
     def _dense(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
-        vec = self.library.embedder.embed([query])[0]
+        vec = self.library.embed_query(query)
         # A similarity of zero or less carries no evidence; its order would only add noise to the fusion.
         return [(cid, sim) for cid, sim in self.library.vectors.query(vec, n, chunk_where(f)) if sim > 0]
 
