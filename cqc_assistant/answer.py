@@ -50,7 +50,9 @@ _ORG_WORDS = {
     "service", "board", "team", "trust", "nhs", "government", "association", "report", "local", "authority", "the",
     "peer", "challenge", "safeguarding", "health", "department", "directors", "and", "of", "for", "our", "this",
 }  # fmt: skip
-_CAPS = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
+# A capitalised word may have capitals inside (McAllister, DooleyRobinson) or an apostrophe (O'Neill).
+_NAME_WORD = r"[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)*"
+_CAPS = re.compile(rf"\b{_NAME_WORD}(?:[ -]{_NAME_WORD})+\b")
 _TITLES = re.compile(r"\b(Councillor|Cllr|Dr|Mr|Mrs|Ms|Professor|Sir|Dame)\b")
 
 

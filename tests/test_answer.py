@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs
 
-from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Conversation
+from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Conversation, answer_type
 from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder
@@ -114,6 +114,23 @@ def test_a_demo_fact_is_answered_with_an_exact_citation(
     assert result.question == question
     assert any(re.search(fact, c.quote, re.I) for c in result.citations), [c.quote for c in result.citations]
     assert result.confidence > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "names_someone"),
+    [
+        ("The board has a new chair (Duncan DooleyRobinson, appointed in 2023).", True),
+        ("Mary McAllister, the principal social worker, said so.", True),
+        ("Sean O'Neill leads the front door.", True),
+        ("Cllr Patel opened the hub.", True),
+        ("The Care Quality Commission published the report.", False),
+        ("Adult Social Care Services were rated good.", False),
+    ],
+)
+def test_a_who_question_is_answered_by_a_sentence_naming_someone(text: str, names_someone: bool) -> None:
+    kind = answer_type("Who chairs the safeguarding adults board?")
+    assert kind is not None and kind[0] == "person"
+    assert bool(kind[1].search(text)) is names_someone
 
 
 def test_answers_are_deterministic_and_read_only(lib: Library, assistant: Assistant) -> None:
