@@ -17,7 +17,7 @@ from .audit import AuditLog
 from .councils import council_key, find_councils
 from .errors import QueryError
 from .index.retriever import Filters, HybridRetriever, documents_in_scope, library_councils
-from .index.terms import content_terms, expansions, stem, tokens
+from .index.terms import content_terms, stem, synonym_pairs, tokens
 from .library import Library
 from .models import Answer, Citation, Passage
 from .text import looks_like_instruction, sentences
@@ -38,6 +38,10 @@ S_RANK = 0.2
 S_ABSENT = 0.4
 # Calibrated on the dev set's answerable and unanswerable questions (bench/eval.py prints the sweep).
 REFUSAL_THRESHOLD = 0.61
+# A question word's share of its weight when only a glossary synonym of it, or only the sentence's heading or
+# lead-in, has it.
+SYNONYM_CREDIT = 0.6
+CONTEXT_CREDIT = 0.5
 SECOND_CITATION_RATIO = 0.5
 MAX_CITATIONS = 3
 
@@ -136,6 +140,7 @@ class Candidate:
     end: int
     text: str
     lexical: float = 0.0
+    literal: float = 0.0  # lexical coverage without glossary synonyms
     dense: float = 0.0
     score: float = 0.0
     support: float = 0.0
@@ -273,20 +278,19 @@ class Assistant:
         total, df = self.library.catalogue.document_frequencies(qterms)
         idf = {t: math.log((total + 1) / (df.get(t, 0) + 0.5)) for t in qterms}
         weight = sum(idf.values()) or 1.0
-        synonyms = expansions(question)
+        synonyms = synonym_pairs(question)
         kind = answer_type(question)
         covered: set[str] = set()
         for c in cands:
             own = _stems(c.text)
             ctx = _stems(c.passage.section + " " + _previous_text(c))
             syn_hit = _synonym_stems(synonyms, own)
-            hit = sum(idf[t] for t in qterms if t in own or t in syn_hit)
-            near = sum(0.5 * idf[t] for t in qterms if t not in own and t not in syn_hit and t in ctx)
-            c.lexical = (hit + near) / weight
+            c.lexical = sum(idf[t] * _credit(t, own, syn_hit, ctx) for t in qterms) / weight
+            c.literal = sum(idf[t] * _credit(t, own, set(), ctx) for t in qterms) / weight
             c.typed = kind is None or bool(kind[1].search(c.text))
             c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank)
             if c.typed:
-                covered |= own | ctx | syn_hit
+                covered |= own | ctx
         # Words the library holds somewhere that no sentence able to answer (nor its heading or lead-in)
         # holds: those sentences are about something else (another council's waiting list, another
         # report's date). Words the library never uses are only the question's paraphrase.
@@ -301,7 +305,7 @@ class Assistant:
                 c.score += W_DENSE * c.dense
         pooled = {id(c) for c in pool}
         for c in cands:
-            c.support = S_LEXICAL * c.lexical + S_DENSE * c.dense + S_RANK / (1 + c.rank) - S_ABSENT * absent
+            c.support = S_LEXICAL * c.literal + S_DENSE * c.dense + S_RANK / (1 + c.rank) - S_ABSENT * absent
             if id(c) not in pooled:
                 c.score -= 1.0  # never chosen over a sentence that was compared densely
 
@@ -355,13 +359,26 @@ def _stems(text: str) -> set[str]:
     return out
 
 
-def _synonym_stems(synonyms: list[tuple[str, ...]], own: set[str]) -> set[str]:
-    """Question stems credited because a glossary synonym of their phrase is in the sentence."""
+def _synonym_stems(synonyms: list[tuple[tuple[str, ...], tuple[str, ...]]], own: set[str]) -> set[str]:
+    """The question's stems credited because a glossary synonym of their phrase is in the sentence
+    ("first point of contact" asked, "front door" written)."""
     credited: set[str] = set()
-    for phrase in synonyms:
-        if all(p in own for p in phrase):
-            credited |= set(phrase)
+    used: set[tuple[str, ...]] = set()
+    for asked, synonym in synonyms:
+        # One written phrase stands for one asked phrase: "inspection" in a sentence does not also answer
+        # the question's "local authority assessment" once it has answered its "inspector".
+        if synonym not in used and all(p in own for p in synonym) and not set(asked) <= credited:
+            credited |= set(asked)
+            used.add(synonym)
     return credited
+
+
+def _credit(term: str, own: set[str], synonym: set[str], context: set[str]) -> float:
+    if term in own:
+        return 1.0
+    if term in synonym:
+        return SYNONYM_CREDIT
+    return CONTEXT_CREDIT if term in context else 0.0
 
 
 def _context(c: Candidate) -> str:

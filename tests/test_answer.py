@@ -166,6 +166,21 @@ def test_the_question_is_embedded_once_per_answer(settings: Settings) -> None:
         library.close()
 
 
+def test_a_glossary_synonym_of_the_question_chooses_the_answering_sentence(library: Library, tmp_path: Path) -> None:
+    """The officer asks about the "first point of contact"; the report calls it the "front door"."""
+    doc = tmp_path / "note.md"
+    doc.write_text(
+        "# Fenmoor Council: adult social care update\n\n## Access\n\n"
+        "Staff turnover in the finance team is changing quickly this year. "
+        "The front door will be separated from the housing options service by next spring.\n"
+    )
+    assert ingest(library, [str(doc)]).failed == 0
+    question = "What is changing at the first point of contact?"
+    passages = Assistant(library).retriever.search(question, Filters(), 6)
+    best = Assistant(library).rank(question, passages, Filters())[0]
+    assert "front door" in best.text
+
+
 def test_a_named_council_in_the_library_scopes_the_answer(lib: Library, assistant: Assistant) -> None:
     result = assistant.ask(RATING_Q)
     assert result.filters.get("council") == WYVERNSHIRE

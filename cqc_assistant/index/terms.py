@@ -208,7 +208,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("self-assessment", "self-evaluation", "self assessment"),
     ("transitions", "preparing for adulthood", "moving into adult services"),
     ("home care", "domiciliary care"),
-    ("inspection", "assessment", "inspectors", "assessors"),
+    # Not "assessment" alone: in social care it is as often a person's needs assessment as CQC's.
+    ("inspection", "inspected", "cqc assessment", "local authority assessment"),
+    ("inspectors", "inspector", "assessors", "cqc assessor"),
     ("savings", "cost reduction", "budget reduction"),
     ("peer team", "reviewers", "peers"),
 )
@@ -260,12 +262,17 @@ def _synonym_index() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     return index
 
 
-def expansions(text: str) -> list[tuple[str, ...]]:
-    """Synonym phrases (stemmed) for every glossary phrase found in text, excluding the phrase itself."""
+def synonym_pairs(text: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(a glossary phrase found in text, one of its synonyms), stemmed, for every synonym of every phrase."""
     stems = [stem(t) for t in tokens(text)]
-    out: list[tuple[str, ...]] = []
+    out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for phrase, group in _synonym_index().items():
         n = len(phrase)
         if any(tuple(stems[i : i + n]) == phrase for i in range(len(stems) - n + 1)):
-            out.extend(g for g in group if g != phrase and g not in out)
+            out.extend((phrase, g) for g in group if g != phrase and (phrase, g) not in out)
     return out
+
+
+def expansions(text: str) -> list[tuple[str, ...]]:
+    """Synonym phrases (stemmed) for every glossary phrase found in text, excluding the phrase itself."""
+    return list(dict.fromkeys(syn for _, syn in synonym_pairs(text)))
