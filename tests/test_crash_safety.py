@@ -370,17 +370,17 @@ def test_kill_during_recovery_then_recover(tmp_path: Path) -> None:
 # --- one writer at a time; readers go on -------------------------------------------------------------
 
 
-def holds_lock(store: Path, pid: int) -> bool:
-    """Whether process `pid` holds the store's writer lock, read from /proc/locks (never taking it ourselves,
-    which could make the child fail to get it)."""
+def holds_lock(store: Path, pid: int, *, file: str = "write.lock", kind: str = "FLOCK") -> bool:
+    """Whether process `pid` holds a lock on a store file, read from /proc/locks (never taking it ourselves,
+    which could make the child fail to get it): our writer lock (flock), or SQLite's (POSIX) locks."""
     try:
-        inode = (store / "write.lock").stat().st_ino
+        inode = (store / file).stat().st_ino
     except FileNotFoundError:
         return False
     for line in LOCKS.read_text().splitlines():
         parts = line.split()
         if (
-            "FLOCK" in parts
+            kind in parts
             and "->" not in parts
             and len(parts) > 5
             and parts[4] == str(pid)
@@ -388,6 +388,19 @@ def holds_lock(store: Path, pid: int) -> bool:
         ):
             return True
     return False
+
+
+def freeze_outside_chroma(store: Path, proc: subprocess.Popen[bytes], tries: int = 2000) -> None:
+    """SIGSTOP the writer, but not inside a transaction on Chroma's SQLite file: Chroma's own open writes,
+    so a writer frozen there holds every new Chroma client (reader or writer) off the store until it goes
+    on. That is Chroma's, and a real writer is never frozen: a killed one lets go of its locks."""
+    for _ in range(tries):
+        proc.send_signal(signal.SIGSTOP)
+        if not holds_lock(store, proc.pid, file="chroma/chroma.sqlite3", kind="POSIX"):
+            return
+        proc.send_signal(signal.SIGCONT)
+        time.sleep(0.002)
+    raise AssertionError("the writer never left Chroma's transaction")
 
 
 def wait_until_locked(store: Path, proc: subprocess.Popen[bytes], timeout: float = 30) -> bool:
@@ -411,7 +424,7 @@ def test_one_writer_at_a_time_while_readers_go_on(tmp_path: Path) -> None:
     writer = start_ingest(corpus, store, tmp_path / "writer.log")
     try:
         assert wait_until_locked(store, writer), "the ingest finished before it was caught holding the lock"
-        writer.send_signal(signal.SIGSTOP)  # frozen while holding the lock, wherever it was
+        freeze_outside_chroma(store, writer)  # frozen while holding our lock
         second = cli("ingest", str(corpus.path(1)), "--store", str(store))
         assert second.returncode != 0
         assert LOCK_MESSAGE in second.stderr and "Traceback" not in second.stderr
