@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from .audit import AuditLog
 from .councils import council_key, find_councils
+from .domain import quality_statements_named
 from .errors import QueryError
 from .index.retriever import Filters, HybridRetriever, documents_in_scope, library_councils
 from .index.terms import content_terms, stem, synonym_pairs, tokens
@@ -241,9 +242,12 @@ class Assistant:
         if best.support < REFUSAL_THRESHOLD:
             return self._refusal(question, filters, "No passage answers it closely enough.", best.support)
         chosen = [best]
+        asked_qs = quality_statements_named(question)
         for c in cands[1:]:
             if len(chosen) >= MAX_CITATIONS or c.score < best.score * SECOND_CITATION_RATIO:
                 break
+            if asked_qs and not _about(c, asked_qs):
+                continue  # a further citation stays on the quality statement asked about
             if not any(_overlaps(c, o) for o in chosen):
                 chosen.append(c)
         citations = tuple(_citation(i + 1, c) for i, c in enumerate(chosen))
@@ -261,7 +265,7 @@ class Assistant:
             doc_text = texts[p.doc_id]
             spans = list(sentences(doc_text, p.start, p.end))
             for i, (s, e) in enumerate(spans):
-                if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3:
+                if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3 or _is_heading(doc_text[s:e], p):
                     continue
                 seen.add((p.doc_id, s))
                 if looks_like_instruction(doc_text[s:e]):
@@ -280,6 +284,7 @@ class Assistant:
         weight = sum(idf.values()) or 1.0
         synonyms = synonym_pairs(question)
         kind = answer_type(question)
+        asked_qs = quality_statements_named(question)
         covered: set[str] = set()
         for c in cands:
             own = _stems(c.text)
@@ -289,6 +294,11 @@ class Assistant:
             c.literal = sum(idf[t] * _credit(t, own, set(), ctx) for t in qterms) / weight
             c.typed = kind is None or bool(kind[1].search(c.text))
             c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank)
+            if asked_qs:
+                # "What score for safeguarding?" is not answered by a sentence about partnerships.
+                named = quality_statements_named(c.text)
+                if named and not named & asked_qs:
+                    c.typed = False
             if c.typed:
                 covered |= own | ctx
         # Words the library holds somewhere that no sentence able to answer (nor its heading or lead-in)
@@ -379,6 +389,15 @@ def _credit(term: str, own: set[str], synonym: set[str], context: set[str]) -> f
     if term in synonym:
         return SYNONYM_CREDIT
     return CONTEXT_CREDIT if term in context else 0.0
+
+
+def _about(c: Candidate, asked_qs: set[int]) -> bool:
+    return c.passage.qs in asked_qs or bool(quality_statements_named(c.text) & asked_qs)
+
+
+def _is_heading(text: str, p: Passage) -> bool:
+    """The section's own heading line says what the passage is about, never what was found."""
+    return " ".join(text.split()).rstrip(":.") == " ".join(p.section.split()).rstrip(":.")
 
 
 def _context(c: Candidate) -> str:

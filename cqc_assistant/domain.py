@@ -25,6 +25,7 @@ __all__ = [
     "normalise_label",
     "normalise_rating",
     "quality_statement",
+    "quality_statements_named",
 ]
 
 
@@ -105,7 +106,13 @@ QUALITY_STATEMENTS: tuple[QualityStatement, ...] = (
             "Providing support (care provision, integration and continuity)",
         ),
     ),
-    QualityStatement(5, 2, "Partnerships and communities", "partnerships", ("Partnership and communities",)),
+    QualityStatement(
+        5,
+        2,
+        "Partnerships and communities",
+        "partnerships",
+        ("Partnership and communities", "Partners and communities"),
+    ),
     QualityStatement(
         6,
         3,
@@ -259,6 +266,12 @@ def match_quality_statement(label: str) -> QualityStatement | None:
     """
     number = _match(label, _QS_INDEX)
     return None if number is None else _QS_BY_NUMBER[number]
+
+
+def quality_statements_named(text: str) -> set[int]:
+    """The quality statements a question or a sentence names anywhere in it, by name or variant."""
+    padded = f" {normalise_label(text)} "
+    return {number for key, number in _QS_INDEX.items() if f" {key} " in padded}
 
 
 def match_theme(label: str) -> int | None:

@@ -24,6 +24,7 @@ from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_doc
 from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Conversation, answer_type
 from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
+from cqc_assistant.domain import quality_statements_named
 from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.errors import QueryError
 from cqc_assistant.index.retriever import Filters
@@ -179,6 +180,28 @@ def test_a_glossary_synonym_of_the_question_chooses_the_answering_sentence(libra
     passages = Assistant(library).retriever.search(question, Filters(), 6)
     best = Assistant(library).rank(question, passages, Filters())[0]
     assert "front door" in best.text
+
+
+@pytest.mark.parametrize(("question", "section", "score"), [
+    ("What score did Wyvernshire get for safeguarding?", "Safeguarding", "3"),
+    ("What score did Wyvernshire get for equity in experience and outcomes?", "Equity in experience and outcomes", "2"),
+])  # fmt: skip
+def test_a_score_question_cites_the_quality_statement_it_names(
+    lib: Library, assistant: Assistant, question: str, section: str, score: str
+) -> None:
+    result = assistant.ask(question)
+    assert_cited(lib, result)
+    asked = quality_statements_named(question)
+    first = result.citations[0]
+    assert re.search(rf"(?<![\d.]){score}(?![\d.%])", first.quote), first.quote
+    for c in result.citations:  # the score's own section or a line naming its quality statement; no other
+        assert c.section == section or quality_statements_named(c.quote) & asked, c
+
+
+def test_a_section_heading_is_never_the_quote(lib: Library, assistant: Assistant) -> None:
+    result = assistant.ask("What did CQC find about equity in experience and outcomes in Wyvernshire?")
+    assert_cited(lib, result)
+    assert all(normalise(c.quote) != normalise(c.section) for c in result.citations), result.citations
 
 
 def test_a_named_council_in_the_library_scopes_the_answer(lib: Library, assistant: Assistant) -> None:

@@ -17,6 +17,7 @@ from cqc_assistant.domain import (
     normalise_label,
     normalise_rating,
     quality_statement,
+    quality_statements_named,
 )
 from cqc_assistant.errors import RatingError
 
@@ -264,3 +265,17 @@ def test_ratings_and_score_labels() -> None:
         3: "Evidence shows a good standard",
         4: "Evidence shows an exceptional standard",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("What score did the council get for safeguarding?", {7}),
+        ("How did Wyvernshire score on Assessing people's needs?", {1}),
+        ("It scored 4 for its work with partners and communities.", {5}),
+        ("Equity in experiences and outcomes – 2; Learning, improvement and innovation – 3", {3, 9}),
+        ("How many people were waiting for an occupational therapy assessment?", set()),
+    ],
+)
+def test_quality_statements_named_in_free_text(text: str, numbers: set[int]) -> None:
+    assert quality_statements_named(text) == numbers
