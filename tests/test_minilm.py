@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -51,3 +54,13 @@ def test_minilm_ingest_of_the_demo_folder(minilm: MiniLMEmbedder, settings: Sett
         assert again.count("unchanged") == 4
     finally:
         lib.close()
+
+
+def test_loading_the_model_prints_nothing() -> None:
+    """Every command loads the model: no progress bar or warning may reach the officer's terminal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    code = "from cqc_assistant.embedding import MiniLMEmbedder; print(MiniLMEmbedder().embed(['x']).shape)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(1, 384)"
+    assert done.stderr == ""
