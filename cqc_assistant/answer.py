@@ -54,6 +54,11 @@ _ORG_WORDS = {
     "council", "county", "city", "borough", "care", "quality", "commission", "adult", "adults", "social", "services",
     "service", "board", "team", "trust", "nhs", "government", "association", "report", "local", "authority", "the",
     "peer", "challenge", "safeguarding", "health", "department", "directors", "and", "of", "for", "our", "this",
+    # the names of laws, schemes, places and bodies are capitalised too
+    "act", "safeguards", "liberty", "deprivation", "mental", "capacity", "survey", "england", "fund", "grant",
+    "hub", "connect", "programme", "strategy", "plan", "framework", "partnership", "partners", "network",
+    "forum", "panel", "group", "centre", "unit", "office", "system", "integrated", "better", "national",
+    "institute", "carers", "voices", "healthwatch", "north", "south", "east", "west", "new", "upon",
 }  # fmt: skip
 # A capitalised word may have capitals inside (McAllister, DooleyRobinson) or an apostrophe (O'Neill).
 _NAME_WORD = r"[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)*"

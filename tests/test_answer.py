@@ -126,6 +126,8 @@ def test_a_demo_fact_is_answered_with_an_exact_citation(
         ("Cllr Patel opened the hub.", True),
         ("The Care Quality Commission published the report.", False),
         ("Adult Social Care Services were rated good.", False),
+        ("Waits for Deprivation of Liberty Safeguards assessments fell.", False),
+        ("The Better Care Fund paid for the North Wyvernshire Carers Hub.", False),
     ],
 )
 def test_a_who_question_is_answered_by_a_sentence_naming_someone(text: str, names_someone: bool) -> None:
