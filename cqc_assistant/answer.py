@@ -45,6 +45,7 @@ SYNONYM_CREDIT = 0.6
 CONTEXT_CREDIT = 0.5
 SECOND_CITATION_RATIO = 0.5
 MAX_CITATIONS = 3
+MIN_WORDS = 5
 
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
@@ -297,7 +298,8 @@ class Assistant:
             syn_hit = _synonym_stems(synonyms, own)
             c.lexical = sum(idf[t] * _credit(t, own, syn_hit, ctx) for t in qterms) / weight
             c.literal = sum(idf[t] * _credit(t, own, set(), ctx) for t in qterms) / weight
-            c.typed = kind is None or bool(kind[1].search(c.text))
+            # A fragment ("- direct payments and charging") answers only a question for a figure or a name.
+            c.typed = bool(kind[1].search(c.text)) if kind else len(tokens(c.text)) >= MIN_WORDS
             c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank)
             if asked_qs:
                 # "What score for safeguarding?" is not answered by a sentence about partnerships.

@@ -206,6 +206,16 @@ def test_a_section_heading_is_never_the_quote(lib: Library, assistant: Assistant
     assert all(normalise(c.quote) != normalise(c.section) for c in result.citations), result.citations
 
 
+def test_an_open_question_is_not_answered_by_a_list_fragment(lib: Library, assistant: Assistant) -> None:
+    """The peer challenge lists "- direct payments and charging" among its themes; that says nothing."""
+    assert "direct payments and charging" in lib.catalogue.text(
+        next(d.doc_id for d in lib.documents() if d.kind == "lga_peer_challenge")
+    )
+    result = assistant.ask("What did CQC say about direct payments?")
+    assert_cited(lib, result)
+    assert all(len(re.findall(r"\w+", c.quote)) >= 5 for c in result.citations), result.citations
+
+
 def test_a_named_council_in_the_library_scopes_the_answer(lib: Library, assistant: Assistant) -> None:
     result = assistant.ask(RATING_Q)
     assert result.filters.get("council") == WYVERNSHIRE
