@@ -46,6 +46,13 @@ CONTEXT_CREDIT = 0.5
 SECOND_CITATION_RATIO = 0.5
 MAX_CITATIONS = 3
 MIN_WORDS = 5
+W_SOURCE = 0.1  # a sentence from the kind of report the question says the finding came from
+# Who the question says found it: CQC (its report or press release) or the LGA's peer team.
+_SOURCES = (
+    (re.compile(r"\b(cqc|care quality commission|inspectors?|inspection|regulator|assessors?)\b", re.I),
+     {"cqc_assessment", "cqc_press_release"}),
+    (re.compile(r"\b(lga|peer (team|challenge|review)|peers|reviewers)\b", re.I), {"lga_peer_challenge"}),
+)  # fmt: skip
 
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
@@ -291,6 +298,7 @@ class Assistant:
         synonyms = synonym_pairs(question)
         kind = answer_type(question)
         asked_qs = quality_statements_named(question)
+        kinds = {k for pattern, named in _SOURCES if pattern.search(question) for k in named}
         covered: set[str] = set()
         for c in cands:
             own = _stems(c.text)
@@ -300,7 +308,7 @@ class Assistant:
             c.literal = sum(idf[t] * _credit(t, own, set(), ctx) for t in qterms) / weight
             # A fragment ("- direct payments and charging") answers only a question for a figure or a name.
             c.typed = bool(kind[1].search(c.text)) if kind else len(tokens(c.text)) >= MIN_WORDS
-            c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank)
+            c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank) + (W_SOURCE if c.passage.kind in kinds else 0.0)
             if asked_qs:
                 # "What score for safeguarding?" is not answered by a sentence about partnerships.
                 named = quality_statements_named(c.text)

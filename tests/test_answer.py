@@ -216,6 +216,38 @@ def test_an_open_question_is_not_answered_by_a_list_fragment(lib: Library, assis
     assert all(len(re.findall(r"\w+", c.quote)) >= 5 for c in result.citations), result.citations
 
 
+@pytest.fixture
+def cqc_and_peers(library: Library, tmp_path: Path) -> Library:
+    """A CQC assessment and a peer challenge that say the same thing about the carers hub."""
+    finding = "The Fenmoor carers hub answers every call within two working days, and carers value it.\n"
+    (tmp_path / "cqc.md").write_text(
+        "# Fenmoor Council: local authority assessment\n\nCare Quality Commission\n\n"
+        "## Partnerships and communities\n\n" + finding
+    )
+    (tmp_path / "lga.md").write_text(
+        "# Adult Social Care Peer Challenge: Fenmoor Council\n\nLocal Government Association\n\n"
+        "## Key messages\n\n" + finding
+    )
+    assert ingest(library, [str(tmp_path / "cqc.md"), str(tmp_path / "lga.md")]).failed == 0
+    assert {d.kind for d in library.documents()} == {"cqc_assessment", "lga_peer_challenge"}
+    return library
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What did CQC say about the carers hub?", "cqc_assessment"),
+        ("What did the peer team say about the carers hub?", "lga_peer_challenge"),
+    ],
+)
+def test_who_the_question_says_found_it_decides_between_equal_passages(
+    cqc_and_peers: Library, question: str, kind: str
+) -> None:
+    result = Assistant(cqc_and_peers).ask(question)
+    assert_cited(cqc_and_peers, result)
+    assert result.citations[0].kind == kind, result.citations
+
+
 def test_a_named_council_in_the_library_scopes_the_answer(lib: Library, assistant: Assistant) -> None:
     result = assistant.ask(RATING_Q)
     assert result.filters.get("council") == WYVERNSHIRE
