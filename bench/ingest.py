@@ -69,18 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("inputs", nargs="*", type=Path, help="files or folders (default: seeds and demo)")
     parser.add_argument("--repeat", type=int, default=1, help="copies of each text file (edited to be unique)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--embedder", default="minilm", help="minilm (default) or minilm-int8")
     args = parser.parse_args(argv)
     inputs = [p for p in (args.inputs or DEFAULT_INPUTS) if p.exists()]
     if not inputs:
         parser.error("none of the inputs exist")
 
     from cqc_assistant.config import Settings
-    from cqc_assistant.embedding import MiniLMEmbedder
+    from cqc_assistant.embedding import make_embedder
     from cqc_assistant.ingest.pipeline import ingest
     from cqc_assistant.library import Library
 
     t0 = time.perf_counter()
-    model = MiniLMEmbedder()
+    model = make_embedder(args.embedder)
     model.embed(["warm-up sentence so that both timings start from a loaded, warmed model"] * 8)
     load_s = time.perf_counter() - t0
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .embedding import EMBEDDERS
 from .errors import ConfigError
 
 DEFAULT_HOME = Path("~/.local/share/cqc-assistant")
@@ -40,7 +41,7 @@ class Settings:
     llm_model: str | None = None
     llm_base_url: str | None = None
     llm_api_key: str | None = None
-    embedder: str = "minilm"  # "minilm" (bundled model) or "hash" (deterministic, for tests and demos)
+    embedder: str = "minilm"  # the bundled model; "minilm-int8" quantised; "hash" deterministic, for tests
     audit_retention_days: int = 365
 
     @classmethod
@@ -51,8 +52,9 @@ class Settings:
         if provider not in (None, "openai", "ollama"):
             raise ConfigError(f"CQC_ASSISTANT_LLM_PROVIDER must be 'openai' or 'ollama', got {provider!r}")
         embedder = (env.get("CQC_ASSISTANT_EMBEDDER") or "minilm").strip().lower()
-        if embedder not in ("minilm", "hash"):
-            raise ConfigError(f"CQC_ASSISTANT_EMBEDDER must be 'minilm' or 'hash', got {embedder!r}")
+        if embedder not in EMBEDDERS:
+            names = ", ".join(repr(k) for k in EMBEDDERS)
+            raise ConfigError(f"CQC_ASSISTANT_EMBEDDER must be one of {names}, got {embedder!r}")
         return cls(
             home=home,
             chroma_url=env.get("CQC_ASSISTANT_CHROMA_URL") or None,

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from cqc_assistant.config import Settings
-from cqc_assistant.embedding import MiniLMEmbedder
+from cqc_assistant.embedding import MiniLMEmbedder, make_embedder
+from cqc_assistant.errors import ConfigError, StoreError
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 
@@ -64,3 +65,25 @@ def test_loading_the_model_prints_nothing() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(1, 384)"
     assert done.stderr == ""
+
+
+def test_the_quantised_model_is_its_own_embedder(minilm: MiniLMEmbedder, tmp_path: Path) -> None:
+    """int8 vectors are close to the float model's but not the same: a store built by one refuses the other."""
+    int8 = make_embedder("minilm-int8")
+    assert int8.name != minilm.name and int8.dimension == minilm.dimension
+    texts = ["People waited many weeks for an OT assessment.", "Occupational therapy waiting lists were long."]
+    q, f = int8.embed(texts), minilm.embed(texts)
+    assert np.allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-4)
+    assert 0.8 < float((q * f).sum(axis=1).min()) < 0.9999
+    assert float(q[0] @ q[1]) > 0.5
+
+    settings = Settings.from_env({}, store=tmp_path / "store")
+    Library.open(settings, minilm).close()
+    with pytest.raises(StoreError, match="all-MiniLM-L6-v2-int8"):
+        Library.open(settings, int8)
+
+
+def test_the_embedder_setting_names_the_choices() -> None:
+    assert Settings.from_env({"CQC_ASSISTANT_EMBEDDER": "MiniLM-int8"}).embedder == "minilm-int8"
+    with pytest.raises(ConfigError, match="'minilm', 'minilm-int8', 'hash'"):
+        Settings.from_env({"CQC_ASSISTANT_EMBEDDER": "bert"})
