@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cqc_assistant
+from cqc_assistant.config import Settings
+from cqc_assistant.embedding import HashEmbedder
+from cqc_assistant.ingest.pipeline import ingest
+from cqc_assistant.library import Library
 
 DEMO = Path(cqc_assistant.__file__).resolve().parent / "demo"
 WYVERNSHIRE = "Wyvernshire County Council"
@@ -39,3 +45,15 @@ def copy_docs(target: Path, *, other_council: bool) -> Path:
     if other_council:
         (target / "fenmoor-cqc-assessment.md").write_text(OTHER_DOC, encoding="utf-8")
     return target
+
+
+@contextmanager
+def ingested(store: Path, docs: Path, *, added: int) -> Iterator[Library]:
+    """A library (hash embedder) holding `docs`, which must all be added, closed afterwards."""
+    library = Library.open(Settings.from_env({}, store=store), HashEmbedder())
+    try:
+        report = ingest(library, [str(docs)])
+        assert report.failed == 0 and report.count("added") == added, report.summary()
+        yield library
+    finally:
+        library.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs
+from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
 
 from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Conversation, answer_type
 from cqc_assistant.cli import cli
@@ -64,11 +64,8 @@ def _extractive(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     """The four demo documents, shared read-only by the tests of this module."""
-    library = Library.open(Settings.from_env({}, store=tmp_path_factory.mktemp("answers") / "store"), HashEmbedder())
-    report = ingest(library, [str(DEMO)])
-    assert report.failed == 0 and report.count("added") == 4, report.summary()
-    yield library
-    library.close()
+    with ingested(tmp_path_factory.mktemp("answers") / "store", DEMO, added=4) as library:
+        yield library
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs
+from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from cqc_assistant.config import Settings
-from cqc_assistant.embedding import HashEmbedder, MiniLMEmbedder
+from cqc_assistant.embedding import MiniLMEmbedder
 from cqc_assistant.errors import QueryError
 from cqc_assistant.index.catalogue import DocRecord
 from cqc_assistant.index.retriever import (
@@ -40,12 +40,8 @@ OT = "occupational therapy waiting list"
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     root = tmp_path_factory.mktemp("retrieval")
-    docs = copy_docs(root / "docs", other_council=True)
-    library = Library.open(Settings.from_env({}, store=root / "store"), HashEmbedder())
-    report = ingest(library, [str(docs)])
-    assert report.failed == 0 and report.count("added") == 5, report.summary()
-    yield library
-    library.close()
+    with ingested(root / "store", copy_docs(root / "docs", other_council=True), added=5) as library:
+        yield library
 
 
 @pytest.fixture(scope="module")
