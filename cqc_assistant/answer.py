@@ -159,6 +159,7 @@ class Candidate:
     score: float = 0.0
     support: float = 0.0
     typed: bool = True
+    about: bool = True  # about the quality statement the question names (True when it names none)
 
 
 @dataclass
@@ -255,11 +256,10 @@ class Assistant:
         if best.support < REFUSAL_THRESHOLD:
             return self._refusal(question, filters, "No passage answers it closely enough.", best.support)
         chosen = [best]
-        asked_qs = quality_statements_named(question)
         for c in cands[1:]:
             if len(chosen) >= MAX_CITATIONS or c.score < best.score * SECOND_CITATION_RATIO:
                 break
-            if asked_qs and not _about(c, asked_qs):
+            if not c.about:
                 continue  # a further citation stays on the quality statement asked about
             if not any(_overlaps(c, o) for o in chosen):
                 chosen.append(c)
@@ -314,6 +314,7 @@ class Assistant:
                 named = quality_statements_named(c.text)
                 if named and not named & asked_qs:
                     c.typed = False
+                c.about = c.passage.qs in asked_qs or bool(named & asked_qs)
             if c.typed:
                 covered |= own | ctx
         # Words the library holds somewhere that no sentence able to answer (nor its heading or lead-in)
@@ -404,10 +405,6 @@ def _credit(term: str, own: set[str], synonym: set[str], context: set[str]) -> f
     if term in synonym:
         return SYNONYM_CREDIT
     return CONTEXT_CREDIT if term in context else 0.0
-
-
-def _about(c: Candidate, asked_qs: set[int]) -> bool:
-    return c.passage.qs in asked_qs or bool(quality_statements_named(c.text) & asked_qs)
 
 
 def _is_heading(text: str, p: Passage) -> bool:
