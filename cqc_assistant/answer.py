@@ -17,10 +17,11 @@ from .audit import AuditLog
 from .councils import council_key, find_councils
 from .domain import quality_statements_named
 from .errors import QueryError
-from .index.retriever import Filters, HybridRetriever, documents_in_scope, library_councils
+from .index.retriever import Filters, HybridRetriever, band_words, documents_in_scope, library_councils
 from .index.terms import content_terms, stem, synonym_pairs, tokens
 from .library import Library
 from .models import Answer, Citation, Passage
+from .rating import bands_asked
 from .text import looks_like_instruction, sentences
 
 MAX_QUESTION_CHARS = 1000
@@ -292,9 +293,11 @@ class Assistant:
         dense similarity of the best lexical candidates, plus a small prior for the passage's rank; and each
         candidate's support for answering at all."""
         qterms = _question_terms(question, filters)
-        total, df = self.library.catalogue.document_frequencies(qterms)
-        idf = {t: math.log((total + 1) / (df.get(t, 0) + 0.5)) for t in qterms}
-        weight = sum(idf.values()) or 1.0
+        band = _BandTerms.of(question, qterms)
+        hints = band.hints
+        total, df = self.library.catalogue.document_frequencies(qterms + hints)
+        idf = {t: math.log((total + 1) / (df.get(t, 0) + 0.5)) for t in qterms + hints}
+        weight = sum(idf[t] for t in qterms) or 1.0
         synonyms = synonym_pairs(question)
         kind = answer_type(question)
         asked_qs = quality_statements_named(question)
@@ -303,9 +306,11 @@ class Assistant:
         for c in cands:
             own = _stems(c.text)
             ctx = _stems(c.passage.section + " " + _previous_text(c))
-            syn_hit = _synonym_stems(synonyms, own)
-            c.lexical = sum(idf[t] * _credit(t, own, syn_hit, ctx) for t in qterms) / weight
-            c.literal = sum(idf[t] * _credit(t, own, set(), ctx) for t in qterms) / weight
+            said, stated = band.credited(own)
+            syn_hit = _synonym_stems(synonyms, own) | stated
+            bonus = sum(idf[t] * _credit(t, own, set(), ctx) for t in hints) / weight
+            c.lexical = sum(idf[t] * _credit(t, said, syn_hit, ctx) for t in qterms) / weight + bonus
+            c.literal = sum(idf[t] * _credit(t, said, stated, ctx) for t in qterms) / weight + bonus
             # A fragment ("- direct payments and charging") answers only a question for a figure or a name.
             c.typed = bool(kind[1].search(c.text)) if kind else len(tokens(c.text)) >= MIN_WORDS
             c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank) + (W_SOURCE if c.passage.kind in kinds else 0.0)
@@ -320,7 +325,7 @@ class Assistant:
         # Words the library holds somewhere that no sentence able to answer (nor its heading or lead-in)
         # holds: those sentences are about something else (another council's waiting list, another
         # report's date). Words the library never uses are only the question's paraphrase.
-        absent = sum(idf[t] for t in qterms if df.get(t, 0) and t not in covered) / weight
+        absent = sum(idf[t] for t in qterms if df.get(t, 0) and t not in covered | band.pointers) / weight
         # Dense similarity only for the most promising sentences: embedding is the slow part of an answer.
         pool = sorted((c for c in cands if c.typed), key=lambda c: -c.score)[:DENSE_POOL]
         if pool:
@@ -334,6 +339,34 @@ class Assistant:
             c.support = S_LEXICAL * c.literal + S_DENSE * c.dense + S_RANK / (1 + c.rank) - S_ABSENT * absent
             if id(c) not in pooled:
                 c.score -= 1.0  # never chosen over a sentence that was compared densely
+
+
+@dataclass(frozen=True)
+class _BandTerms:
+    """The rating band a question points at ("75%", "the lowest grade") in the words a report states it in
+    ("Good", "63", "87"): hints that add credit and no weight, and that stand for the question's pointing
+    words when a sentence states the band's bounds."""
+
+    hints: list[str]
+    pointers: frozenset[str]
+    bounds: frozenset[str]
+
+    @classmethod
+    def of(cls, question: str, qterms: list[str]) -> _BandTerms:
+        asked = bands_asked(question)
+        hints = dict.fromkeys(t for phrase in band_words(question) for t in map(stem, phrase) if t not in qterms)
+        return cls(
+            list(hints),
+            frozenset(stem(w.lower()) for w in asked.words),
+            frozenset(str(b) for low, high, _ in asked.bands for b in (low, high)),
+        )
+
+    def credited(self, own: set[str]) -> tuple[set[str], set[str]]:
+        """The sentence's words that count for the question, and the pointing words its band stands for:
+        "38% or lower" states the band; "good" alone does not, nor does a "70%" of something else."""
+        if own & self.bounds:
+            return own, set(self.pointers)
+        return own - {p for p in self.pointers if p[0].isdigit()}, set()
 
 
 def _question_terms(question: str, filters: Filters) -> list[str]:

@@ -8,6 +8,7 @@ the 62.5 / 87.5 boundary cases (§4.3) into the wrong band.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,9 @@ from .errors import RatingError
 __all__ = [
     "BANDS",
     "SOURCE_URL",
+    "bands_asked",
     "BandDistance",
+    "BandsAsked",
     "LegacyQS",
     "RatingFlags",
     "RatingResult",
@@ -238,6 +241,50 @@ def rating_for_percent(percent: int) -> str:
         if percent <= high:
             return rating
     raise AssertionError("unreachable: bands cover 0-100")
+
+
+# A question may point at a band without naming it: "a council on 75%", "the lowest of the four grades".
+_BAND_WORDS = re.compile(
+    r"\b(ratings?|rated|grades?|bands?|scores?|scored|categor(?:y|ies)|judgements?|levels?)\b", re.I
+)
+_PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:%|per ?cent\b)", re.I)
+_ORDINAL = (
+    (re.compile(r"\b(second|next)[- ](lowest|worst)\b|\bnext to (the )?bottom\b", re.I), 1),
+    (re.compile(r"\b(second|next)[- ](highest|best)\b|\bnext to (the )?top\b", re.I), 2),
+    (re.compile(r"\b(lowest|worst|bottom)\b", re.I), 0),
+    (re.compile(r"\b(highest|best|top)\b", re.I), 3),
+)
+
+
+@dataclass(frozen=True)
+class BandsAsked:
+    """The bands (lowest %, highest %, rating) a question about ratings points at by a percentage or by rank,
+    and the words that point at them ("75%", "lowest", "grades"): a report states the band in its own words
+    ("Good", "63 to 87%"), which stand for those."""
+
+    bands: tuple[tuple[int, int, str], ...] = ()
+    words: tuple[str, ...] = ()
+
+
+def bands_asked(text: str) -> BandsAsked:
+    band_words = [m.group(0) for m in _BAND_WORDS.finditer(text)]
+    if not band_words:
+        return BandsAsked()
+    found: list[int] = []
+    words: list[str] = []
+    for m in _PERCENT.finditer(text):
+        value = Fraction(m.group(1))
+        if 0 <= value <= 100:
+            found.append(_band_index(rating_for_percent(math.ceil(value))))
+            words.append(m.group(1))
+    for pattern, index in _ORDINAL:
+        if m2 := pattern.search(text):
+            found.append(index)
+            words += m2.group(0).split()
+            break
+    if not found:
+        return BandsAsked()
+    return BandsAsked(tuple(BANDS[i] for i in dict.fromkeys(found)), tuple(words + band_words))
 
 
 def _is_half(total: int, n: int) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from fictional import DEMO, OTHER_COUNCIL, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
+from fictional import DEMO, OTHER_COUNCIL, OTHER_DOC, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
 
 from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Conversation, answer_type
 from cqc_assistant.cli import cli
@@ -179,6 +179,31 @@ def test_a_glossary_synonym_of_the_question_chooses_the_answering_sentence(libra
     passages = Assistant(library).retriever.search(question, Filters(), 6)
     best = Assistant(library).rank(question, passages, Filters())[0]
     assert "front door" in best.text
+
+
+@pytest.mark.parametrize(("question", "band"), [
+    ("Which grade would a council on 70% get?", "63 to 87%"),
+    ("Below what percentage does a council fall into the lowest grade?", "38% or lower"),
+])  # fmt: skip
+def test_a_question_pointing_at_a_rating_band_cites_the_band(
+    library: Library, tmp_path: Path, question: str, band: str
+) -> None:
+    """The question says "70%" or "the lowest grade"; the page states the band by its name and bounds."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "fenmoor.md").write_text(OTHER_DOC, encoding="utf-8")
+    doc = tmp_path / "docs" / "ratings.md"
+    doc.write_text(
+        "# How Fenmoor Council is assessed\n\n## The ratings\n\n"
+        "Each council is visited every three years and the visit is followed by a published report.\n\n"
+        "### Outstanding\n\nThe council is performing exceptionally well: 88% and above.\n\n"
+        "### Good\n\nThe council is performing well and meeting expectations: 63 to 87%.\n\n"
+        "### Requires improvement\n\nThe council is not performing as well as it should: 39 to 62%.\n\n"
+        "### Inadequate\n\nThe council is performing badly and action has been taken: 38% or lower.\n"
+    )
+    assert ingest(library, [str(doc.parent)]).failed == 0
+    result = Assistant(library).ask(question)
+    assert_cited(library, result)
+    assert band in result.citations[0].quote, result.citations
 
 
 @pytest.mark.parametrize(("question", "section", "score"), [

@@ -19,7 +19,10 @@ from hypothesis import strategies as st
 
 from cqc_assistant.errors import RatingError
 from cqc_assistant.rating import (
+    BANDS,
     SOURCE_URL,
+    BandsAsked,
+    bands_asked,
     compare_stated,
     parse_scores,
     percent_ceiling,
@@ -580,3 +583,25 @@ def test_compare_stated_explains_rounding_down() -> None:
     assert compare_stated(result, stated_rating="Excellent") == ["stated rating 'Excellent' is not a CQC rating"]
     with pytest.raises(RatingError, match="'lots'"):
         compare_stated(result, "lots")
+
+
+@pytest.mark.parametrize(("question", "rating", "pointing"), [
+    ("If a council scored 75% overall, which band would that fall in?", "Good", {"75", "band"}),
+    ("Which rating does 62.5% give?", "Good", {"62.5", "rating"}),  # the published figure is the ceiling
+    ("At what percentage does a council drop into the lowest of the four grades?", "Inadequate", {"lowest", "grades"}),
+    ("What was the second lowest rating?", "Requires improvement", {"second", "lowest", "rating"}),
+    ("What did it take to get the top rating?", "Outstanding", {"top", "rating"}),
+])  # fmt: skip
+def test_a_question_pointing_at_a_band_without_naming_it(question: str, rating: str, pointing: set[str]) -> None:
+    asked = bands_asked(question)
+    assert [band for band in BANDS if band[2] == rating] == list(asked.bands)
+    assert pointing <= set(asked.words)
+
+
+@pytest.mark.parametrize("question", [
+    "What did 75% of carers say about the support they received?",  # a percentage, but not of a rating
+    "Who had the highest caseloads?",  # a rank, but not of a rating
+    "What overall rating did the council get?",  # a rating, named by neither a percentage nor a rank
+])  # fmt: skip
+def test_a_question_not_pointing_at_a_band(question: str) -> None:
+    assert bands_asked(question) == BandsAsked()
