@@ -40,9 +40,42 @@ def paragraphs(text: str, start: int = 0, end: int | None = None) -> Iterator[tu
             yield s, e
 
 
+# A line broken only to fit the page (PDF text, hard-wrapped Markdown) stops mid-sentence: the next line
+# carries on in lower case, or after a comma or a word no sentence ends with.
+_OPEN_END = re.compile(
+    r"(?:,|\b(?:and|or|but|the|a|an|of|to|in|on|at|by|for|from|with|that|which|who|as|their|its|our|this|these))$",
+    re.I,
+)
+_CLOSED_END = re.compile(r"[.!?:;][\"'”’)\]]*$")
+_LIST_OR_HEADING = re.compile(r"(?:[-*•#|>]|\d+[.)]\s)")
+
+
+def _wrapped(before: str, after: str) -> bool:
+    if _LIST_OR_HEADING.match(after):
+        return False
+    if after[:1].islower():
+        return not _CLOSED_END.search(before)
+    return bool(_OPEN_END.search(before))
+
+
+def _blocks(text: str, start: int, end: int | None) -> Iterator[tuple[int, int]]:
+    """Lines, with a line broken only to fit the page joined to the line that carries it on."""
+    cur: tuple[int, int] | None = None
+    for line in paragraphs(text, start, end):
+        if cur and "\n\n" not in text[cur[1] : line[0]] and _wrapped(text[cur[0] : cur[1]], text[line[0] : line[1]]):
+            cur = (cur[0], line[1])
+            continue
+        if cur:
+            yield cur
+        cur = line
+    if cur:
+        yield cur
+
+
 def sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
-    """Sentences inside text[start:end] as (start, end) offsets, never crossing a line break."""
-    for ps, pe in paragraphs(text, start, end):
+    """Sentences inside text[start:end] as (start, end) offsets; a sentence crosses a line break only where
+    the line was broken to fit the page."""
+    for ps, pe in _blocks(text, start, end):
         cursor = ps
         for m in _END.finditer(text, ps, pe):
             word = re.search(r"([A-Za-z.]+)$", text[cursor : m.start()])
