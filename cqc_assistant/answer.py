@@ -18,7 +18,7 @@ from .councils import council_key, find_councils
 from .domain import quality_statements_named
 from .errors import QueryError
 from .index.retriever import Filters, HybridRetriever, band_words, documents_in_scope, library_councils
-from .index.terms import content_terms, stem, synonym_pairs, tokens
+from .index.terms import content_terms, glossary_topics, stem, synonym_pairs, tokens
 from .library import Library
 from .models import Answer, Citation, Passage
 from .rating import bands_asked
@@ -38,6 +38,7 @@ S_LEXICAL = 1.0
 S_DENSE = 1.0
 S_RANK = 0.2
 S_ABSENT = 0.4
+S_TOPIC = 0.5
 # Calibrated on the dev set's answerable and unanswerable questions (bench/eval.py prints the sweep).
 REFUSAL_THRESHOLD = 0.61
 # A question word's share of its weight when only a glossary synonym of it, or only the sentence's heading or
@@ -299,6 +300,9 @@ class Assistant:
         idf = {t: math.log((total + 1) / (df.get(t, 0) + 0.5)) for t in qterms + hints}
         weight = sum(idf[t] for t in qterms) or 1.0
         synonyms = synonym_pairs(question)
+        # A sentence that names no glossary thing the question asks about (its "occupational therapy") is about
+        # something else; in a question of two parts, it may answer the other part.
+        topics = [] if _TWO_PARTS.search(question) else glossary_topics(question)
         kind = answer_type(question)
         asked_qs = quality_statements_named(question)
         kinds = {k for pattern, named in _SOURCES if pattern.search(question) for k in named}
@@ -337,6 +341,10 @@ class Assistant:
         pooled = {id(c) for c in pool}
         for c in cands:
             c.support = S_LEXICAL * c.literal + S_DENSE * c.dense + S_RANK / (1 + c.rank) - S_ABSENT * absent
+            if topics:
+                held = _stems(c.text + " " + c.passage.section + " " + _previous_text(c))
+                unnamed = sum(not any(set(name) <= held for name in group) for group in topics)
+                c.support -= S_TOPIC * unnamed / len(topics)
             if id(c) not in pooled:
                 c.score -= 1.0  # never chosen over a sentence that was compared densely
 
@@ -378,6 +386,7 @@ def _question_terms(question: str, filters: Filters) -> list[str]:
     return [t for t in terms if t not in council_stems] or terms
 
 
+_TWO_PARTS = re.compile(r"\band (?:what|how|who|when|where|which|why)\b|\?\s*\S", re.I)
 _ANAPHOR = re.compile(
     r"^(?:it|its|this|these|those|they|their|he|she|his|her|such|however|but|also|similarly|"
     r"in addition|additionally|as a result|the team|the peer team saw it)\b",

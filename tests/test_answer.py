@@ -353,6 +353,17 @@ def test_a_refusal_under_a_filter_names_only_the_documents_it_searched(lib: Libr
 # --- follow-ups --------------------------------------------------------------------------------------------
 
 
+def test_a_sentence_about_another_glossary_service_does_not_answer(two_councils: Library) -> None:
+    """Fenmoor's report counts people waiting for occupational therapy, not for DoLS; its sentence is
+    hard-wrapped and quoted whole."""
+    assistant = Assistant(two_councils)
+    ot = assistant.ask(f"How many people in {OTHER_COUNCIL} were waiting for an OT assessment?")
+    assert_cited(two_councils, ot)
+    assert "912 people waiting for an occupational therapy assessment" in normalise(ot.citations[0].quote)
+    dols = assistant.ask(f"How many people in {OTHER_COUNCIL} were waiting for a DoLS assessment?")
+    assert dols.refused, dols.answer
+
+
 def test_a_follow_up_keeps_the_council_of_the_previous_turn(two_councils: Library) -> None:
     lib = two_councils
     assistant = Assistant(lib)

@@ -215,6 +215,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("peer team", "reviewers", "peers"),
 )
 
+# Groups that say who found something or frame the question, not what it is about.
+_NOT_TOPICS = frozenset({"asc", "inspection", "inspectors", "peer team"})
+
 _STEMMERS = threading.local()  # a snowball stemmer keeps state in the object: one per thread
 _WORD = re.compile(r"[a-z0-9£]+(?:[-/][a-z0-9]+)*")
 
@@ -276,3 +279,14 @@ def synonym_pairs(text: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
 def expansions(text: str) -> list[tuple[str, ...]]:
     """Synonym phrases (stemmed) for every glossary phrase found in text, excluding the phrase itself."""
     return list(dict.fromkeys(syn for _, syn in synonym_pairs(text)))
+
+
+def glossary_topics(text: str) -> list[tuple[tuple[str, ...], ...]]:
+    """The glossary things text names ("occupational therapy", "DoLS"), each as its group of stemmed names."""
+    found = {phrase for phrase, _ in synonym_pairs(text)}
+    out: list[tuple[tuple[str, ...], ...]] = []
+    for group in SYNONYMS:
+        stems = tuple(stem_phrase(p) for p in group)
+        if group[0] not in _NOT_TOPICS and found & set(stems) and stems not in out:
+            out.append(stems)
+    return out
