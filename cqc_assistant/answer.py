@@ -389,7 +389,11 @@ def _question_terms(question: str, filters: Filters) -> list[str]:
 _TWO_PARTS = re.compile(r"\band (?:what|how|who|when|where|which|why)\b|\?\s*\S", re.I)
 _ANAPHOR = re.compile(
     r"^(?:it|its|this|these|those|they|their|he|she|his|her|such|however|but|also|similarly|"
-    r"in addition|additionally|as a result|the team|the peer team saw it)\b",
+    r"in addition|additionally|as a result|the team|the peer team saw it|both|neither|"
+    r"(?:each|one|some|many|most|all|none) of (?:these|them|those)|of these|"
+    # an elliptical "The most urgent is...", "The first was...": the noun is in the sentence before
+    r"the (?:most|least) \w+ (?:is|are|was|were)|"
+    r"the (?:main|biggest|largest|greatest|first|second|third|last|latter|former|other)(?: ones?)? (?:is|are|was|were))\b",
     re.I,
 )
 

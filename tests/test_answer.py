@@ -181,6 +181,29 @@ def test_a_glossary_synonym_of_the_question_chooses_the_answering_sentence(libra
     assert "front door" in best.text
 
 
+def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it(library: Library, tmp_path: Path) -> None:
+    """ "The most urgent is dementia nursing care" says nothing without the sentence naming the gaps."""
+    doc = tmp_path / "market.md"
+    doc.write_text(
+        "# Fenmoor Council: peer challenge\n\n## Market shaping\n\n"
+        "Managers told the peer team about gaps in the care market. The most urgent is dementia nursing care. "
+        "The first was closed in 2023. Both homes reopened later.\n"
+    )
+    assert ingest(library, [str(doc)]).failed == 0
+    question = "Where are the most urgent gaps in the care market?"
+    cands = Assistant(library).rank(question, Assistant(library).retriever.search(question, Filters(), 6), Filters())
+    texts = {c.text for c in cands}
+    assert (
+        "Managers told the peer team about gaps in the care market. The most urgent is dementia nursing care." in texts
+    )
+    assert "The most urgent is dementia nursing care. The first was closed in 2023." in texts
+    assert not texts & {
+        "The most urgent is dementia nursing care.",
+        "The first was closed in 2023.",
+        "Both homes reopened later.",
+    }
+
+
 @pytest.mark.parametrize(("question", "band"), [
     ("Which grade would a council on 70% get?", "63 to 87%"),
     ("Below what percentage does a council fall into the lowest grade?", "38% or lower"),
