@@ -137,8 +137,23 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
         re.compile(r"(?:^|[,;:]\s*)\W*(?:how many|how much|what (?:is|was) the number of)\b", re.I),
         re.compile(rf"(?:{_NUMBER})(?!\s*(?:-\s*\d+\s*)?(?:days?|weeks?|months?|years?)\b)", re.I),
     ),
+    (
+        "progress",
+        re.compile(r"\bhow far (along|through|on|has|have|had)\b|\bhow much progress\b|\bwhat stage\b", re.I),
+        re.compile(
+            r"\b(half ?way|midway|part ?way|\d+\s*%|per ?cent|stages?|phases?|year (one|two|three|\d)|"
+            r"complete[ds]?|completion|early days|nearly|almost|finished|on track|"
+            r"(?:behind|ahead of) (?:schedule|plan|target)|progress\w*)\b",
+            re.I,
+        ),
+    ),
     ("person", re.compile(r"^\s*who\b(?! (is|was|were) (responsible|eligible))", re.I), _PersonPattern()),
 ]
+
+
+# The words that only say which kind of answer is wanted ("how long", "how far along"): the answer's own
+# words are what its type looks for.
+_FORM_WORDS = {"duration": frozenset({"long"}), "progress": frozenset({"far", "along"})}
 
 
 def answer_type(question: str) -> tuple[str, re.Pattern[str] | _PersonPattern] | None:
@@ -382,8 +397,10 @@ def _question_terms(question: str, filters: Filters) -> list[str]:
     council_stems = {stem(t) for n, _, _ in find_councils(question) for t in tokens(n)}
     if filters.council:
         council_stems |= {stem(t) for t in tokens(filters.council)}
+    kind = answer_type(question)
+    form = _FORM_WORDS.get(kind[0], frozenset()) if kind else frozenset()
     terms = content_terms(question)
-    return [t for t in terms if t not in council_stems] or terms
+    return [t for t in terms if t not in council_stems and t not in form] or terms
 
 
 _TWO_PARTS = re.compile(r"\band (?:what|how|who|when|where|which|why)\b|\?\s*\S", re.I)
@@ -393,7 +410,8 @@ _ANAPHOR = re.compile(
     r"(?:each|one|some|many|most|all|none) of (?:these|them|those)|of these|"
     # an elliptical "The most urgent is...", "The first was...": the noun is in the sentence before
     r"the (?:most|least) \w+ (?:is|are|was|were)|"
-    r"the (?:main|biggest|largest|greatest|first|second|third|last|latter|former|other)(?: ones?)? (?:is|are|was|were))\b",
+    r"the (?:main|biggest|largest|greatest|first|second|third|last|latter|former|other)(?: ones?)? "
+    r"(?:is|are|was|were))\b",
     re.I,
 )
 

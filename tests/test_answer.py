@@ -133,6 +133,42 @@ def test_a_who_question_is_answered_by_a_sentence_naming_someone(text: str, name
     assert bool(kind[1].search(text)) is names_someone
 
 
+@pytest.mark.parametrize(
+    ("text", "says_how_far"),
+    [
+        ("The council reports being halfway through its transformation journey.", True),
+        ("The programme is in its second phase and on track to finish in 2026.", True),
+        ("About 60% of the planned changes had been completed.", True),
+        ("A significant factor behind the rating is the council's transformation programme.", False),
+        ("The transformation programme is led by the director.", False),
+    ],
+)
+def test_a_how_far_question_is_answered_by_a_sentence_saying_how_far(text: str, says_how_far: bool) -> None:
+    kind = answer_type("How far along is the council in its programme of change?")
+    assert kind is not None and kind[0] == "progress"
+    assert bool(kind[1].search(text)) is says_how_far
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("How long did people wait for a review of their care?", "People waited about 9 weeks for a review of their care."),
+    ("How far along is the care technology programme?", "The care technology programme is halfway through."),
+])  # fmt: skip
+def test_the_words_asking_how_long_or_how_far_are_not_looked_for(
+    library: Library, tmp_path: Path, question: str, sentence: str
+) -> None:
+    """ "How long" asks for a duration: a sentence stating one covers the question without the word "long"."""
+    doc = tmp_path / "waits.md"
+    doc.write_text(
+        "# Fenmoor Council: local authority assessment\n\n## Assessing needs\n\n"
+        f"People in long-term care were reviewed. {sentence} Nobody knew how far it was.\n"
+    )
+    assert ingest(library, [str(doc)]).failed == 0
+    assistant = Assistant(library)
+    best = assistant.rank(question, assistant.retriever.search(question, Filters(), 6), Filters())[0]
+    assert best.text == sentence
+    assert best.literal == pytest.approx(1.0)
+
+
 def test_answers_are_deterministic_and_read_only(lib: Library, assistant: Assistant) -> None:
     version = lib.version()
     first, second = assistant.ask(PEER_Q), Assistant(lib).ask(PEER_Q)
