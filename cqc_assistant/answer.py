@@ -18,7 +18,7 @@ from .councils import council_key, find_councils
 from .domain import quality_statements_named
 from .errors import QueryError
 from .index.retriever import Filters, HybridRetriever, band_words, documents_in_scope, library_councils
-from .index.terms import content_terms, glossary_topics, stem, synonym_pairs, tokens
+from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
 from .library import Library
 from .models import Answer, Citation, Passage
 from .rating import bands_asked
@@ -380,7 +380,7 @@ class _BandTerms:
         hints = dict.fromkeys(t for phrase in band_words(question) for t in map(stem, phrase) if t not in qterms)
         return cls(
             list(hints),
-            frozenset(stem(w.lower()) for w in asked.words),
+            frozenset(_stems(" ".join(asked.words))),
             frozenset(str(b) for low, high, _ in asked.bands for b in (low, high)),
         )
 
@@ -399,7 +399,7 @@ def _question_terms(question: str, filters: Filters) -> list[str]:
         council_stems |= {stem(t) for t in tokens(filters.council)}
     kind = answer_type(question)
     form = _FORM_WORDS.get(kind[0], frozenset()) if kind else frozenset()
-    terms = content_terms(question)
+    terms = list(dict.fromkeys(RELATED_STEMS.get(t, t) for t in content_terms(question)))
     return [t for t in terms if t not in council_stems and t not in form] or terms
 
 
@@ -446,7 +446,7 @@ def _stems(text: str) -> set[str]:
         for piece in re.split(r"[-/]", tok):
             if piece:
                 out.add(stem(piece))
-    return out
+    return out | {RELATED_STEMS[s] for s in out if s in RELATED_STEMS}
 
 
 def _synonym_stems(synonyms: list[tuple[tuple[str, ...], tuple[str, ...]]], own: set[str]) -> set[str]:

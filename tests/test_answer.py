@@ -161,6 +161,25 @@ def test_the_words_asking_how_long_or_how_far_are_not_looked_for(
     assert best.literal == pytest.approx(1.0)
 
 
+def test_words_of_one_root_the_stemmer_leaves_apart_match(library: Library, tmp_path: Path) -> None:
+    """ "Strengths" asked, "strong" written; "safety" asked, "safe" written."""
+    doc = tmp_path / "findings.md"
+    doc.write_text(
+        "# Fenmoor Council: local authority assessment\n\n## Safeguarding\n\n"
+        "Safeguarding practice was reviewed every week by managers. "
+        "Safeguarding practice was strong and kept people safe.\n"
+    )
+    assert ingest(library, [str(doc)]).failed == 0
+    assistant = Assistant(library)
+    question = "What strengths in safeguarding practice and safety did the inspectors see?"
+    ranked = assistant.rank(question, assistant.retriever.search(question, Filters(), 6), Filters())
+    by_text = {c.text: c for c in ranked}
+    strong = by_text["Safeguarding practice was strong and kept people safe."]
+    weekly = by_text["Safeguarding practice was reviewed every week by managers."]
+    assert ranked[0] is strong
+    assert strong.literal > weekly.literal
+
+
 def test_answers_are_deterministic_and_read_only(lib: Library, assistant: Assistant) -> None:
     version = lib.version()
     first, second = assistant.ask(PEER_Q), Assistant(lib).ask(PEER_Q)

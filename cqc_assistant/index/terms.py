@@ -215,6 +215,13 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("peer team", "reviewers", "peers"),
 )
 
+# Words of one root that the stemmer leaves apart (its stems): "strengths" asked, "strong" written.
+RELATED_STEMS = {
+    "strength": "strong", "stronger": "strong", "strongest": "strong", "safeti": "safe", "length": "long",
+    "lengthi": "long", "longer": "long", "longest": "long", "depth": "deep", "width": "wide", "breadth": "broad",
+    "height": "high", "higher": "high", "highest": "high", "lower": "low", "lowest": "low",
+}  # fmt: skip
+
 # Groups that say who found something or frame the question, not what it is about.
 _NOT_TOPICS = frozenset({"asc", "inspection", "inspectors", "peer team"})
 
