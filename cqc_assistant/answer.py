@@ -322,9 +322,13 @@ class Assistant:
         asked_qs = quality_statements_named(question)
         kinds = {k for pattern, named in _SOURCES if pattern.search(question) for k in named}
         covered: set[str] = set()
+        unnamed: dict[int, float] = {}
         for c in cands:
             own = _stems(c.text)
             ctx = _stems(c.passage.section + " " + _previous_text(c))
+            if topics:
+                held = own | ctx
+                unnamed[id(c)] = sum(not any(set(n) <= held for n in group) for group in topics) / len(topics)
             said, stated = band.credited(own)
             syn_hit = _synonym_stems(synonyms, own) | stated
             bonus = sum(idf[t] * _credit(t, own, set(), ctx) for t in hints) / weight
@@ -356,10 +360,7 @@ class Assistant:
         pooled = {id(c) for c in pool}
         for c in cands:
             c.support = S_LEXICAL * c.literal + S_DENSE * c.dense + S_RANK / (1 + c.rank) - S_ABSENT * absent
-            if topics:
-                held = _stems(c.text + " " + c.passage.section + " " + _previous_text(c))
-                unnamed = sum(not any(set(name) <= held for name in group) for group in topics)
-                c.support -= S_TOPIC * unnamed / len(topics)
+            c.support -= S_TOPIC * unnamed.get(id(c), 0.0)
             if id(c) not in pooled:
                 c.score -= 1.0  # never chosen over a sentence that was compared densely
 

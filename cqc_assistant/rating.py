@@ -23,7 +23,6 @@ from .errors import RatingError
 __all__ = [
     "BANDS",
     "SOURCE_URL",
-    "bands_asked",
     "BandDistance",
     "BandsAsked",
     "LegacyQS",
@@ -31,6 +30,7 @@ __all__ = [
     "RatingResult",
     "ScoreChange",
     "WhatIfOption",
+    "bands_asked",
     "compare_stated",
     "parse_evidence_categories",
     "parse_scores",
@@ -244,11 +244,11 @@ def rating_for_percent(percent: int) -> str:
 
 
 # A question may point at a band without naming it: "a council on 75%", "the lowest of the four grades".
-_BAND_WORDS = re.compile(
-    r"\b(ratings?|rated|grades?|bands?|scores?|scored|categor(?:y|ies)|judgements?|levels?)\b", re.I
-)
+_RATING_WORDS = r"ratings?|rated|grades?|bands?"
+_BY_RANK = re.compile(rf"\b({_RATING_WORDS})\b", re.I)
+_BY_PERCENT = re.compile(rf"\b({_RATING_WORDS}|scores?|scored|results?)\b", re.I)
 _PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:%|per ?cent\b)", re.I)
-_ORDINAL = (
+_RANKS = (
     (re.compile(r"\b(second|next)[- ](lowest|worst)\b|\bnext to (the )?bottom\b", re.I), 1),
     (re.compile(r"\b(second|next)[- ](highest|best)\b|\bnext to (the )?top\b", re.I), 2),
     (re.compile(r"\b(lowest|worst|bottom)\b", re.I), 0),
@@ -267,24 +267,21 @@ class BandsAsked:
 
 
 def bands_asked(text: str) -> BandsAsked:
-    band_words = [m.group(0) for m in _BAND_WORDS.finditer(text)]
-    if not band_words:
-        return BandsAsked()
     found: list[int] = []
     words: list[str] = []
-    for m in _PERCENT.finditer(text):
-        value = Fraction(m.group(1))
-        if 0 <= value <= 100:
-            found.append(_band_index(rating_for_percent(math.ceil(value))))
-            words.append(m.group(1))
-    for pattern, index in _ORDINAL:
-        if m2 := pattern.search(text):
-            found.append(index)
-            words += m2.group(0).split()
-            break
-    if not found:
-        return BandsAsked()
-    return BandsAsked(tuple(BANDS[i] for i in dict.fromkeys(found)), tuple(words + band_words))
+    if _BY_PERCENT.search(text):
+        for m in _PERCENT.finditer(text):
+            value = Fraction(m.group(1))
+            if value <= 100:
+                found.append(_band_index(rating_for_percent(math.ceil(value))))
+                words += [m.group(1), *(w.group(0) for w in _BY_PERCENT.finditer(text))]
+    if _BY_RANK.search(text):
+        for pattern, index in _RANKS:
+            if rank := pattern.search(text):
+                found.append(index)
+                words += [*rank.group(0).split(), *(w.group(0) for w in _BY_RANK.finditer(text))]
+                break
+    return BandsAsked(tuple(BANDS[i] for i in dict.fromkeys(found)), tuple(dict.fromkeys(words)))
 
 
 def _is_half(total: int, n: int) -> bool:
