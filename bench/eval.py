@@ -5,6 +5,7 @@ retriever (RRF and convex fusion), and the same retrieval figures for the textbo
 (RecursiveCharacterTextSplitter 1000/200 + MiniLM + Chroma similarity), in the same run.
 
     .venv/bin/python bench/eval.py [--seeds ../shared/corpus/seeds] [--sweep]
+    .venv/bin/python bench/eval.py --quick --seeds cqc_assistant/demo --questions bench/heldout
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ def norm(s: str) -> str:
     return " ".join(str(s).split())
 
 
-def load(name: str) -> list[dict]:
-    return [json.loads(x) for x in (SHARED / "eval" / name).read_text().splitlines() if x.strip()]
+def load(folder: Path, name: str) -> list[dict]:
+    return [json.loads(x) for x in (folder / name).read_text().splitlines() if x.strip()]
 
 
 def retrieval_figures(ranks: list[int | None]) -> dict[str, float]:
@@ -48,7 +49,7 @@ def baseline(seeds: Path, qa: list[dict], embedder) -> dict[str, float]:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    chunks = [c for f in sorted(seeds.glob("*.txt")) for c in splitter.split_text(f.read_text())]
+    chunks = [c for f in sorted(p for p in seeds.iterdir() if p.is_file()) for c in splitter.split_text(f.read_text())]
     col = chromadb.EphemeralClient().get_or_create_collection("baseline", embedding_function=None)
     col.add(ids=[str(i) for i in range(len(chunks))], embeddings=embedder.embed(chunks).tolist(), documents=chunks)
     ranks = []
@@ -61,6 +62,9 @@ def baseline(seeds: Path, qa: list[dict], embedder) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default=str(SHARED / "corpus" / "seeds"))
+    ap.add_argument(
+        "--questions", default=str(SHARED / "eval"), help="folder with qa_dev.jsonl, unanswerable_dev.jsonl"
+    )
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override an answer.py constant")
     ap.add_argument("--distractors", type=int, default=0, metavar="N", help="add N fictional councils' reports")
@@ -81,7 +85,7 @@ def main() -> None:
     for setting in args.set:
         name, _, value = setting.partition("=")
         setattr(answer_mod, name, type(getattr(answer_mod, name))(value))
-    qa, un = load("qa_dev.jsonl"), load("unanswerable_dev.jsonl")
+    qa, un = load(Path(args.questions), "qa_dev.jsonl"), load(Path(args.questions), "unanswerable_dev.jsonl")
     embedder = make_embedder(args.embedder)
     store = tempfile.mkdtemp(prefix="cqc-eval-")
     lib = Library.open(Settings.from_env(store=store), embedder)
