@@ -120,7 +120,11 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
     ),
     (
         "duration",
-        re.compile(r"\bhow long\b|\bwhat is the (longest|shortest)\b|\bhow much time\b", re.I),
+        re.compile(
+            r"\bhow long\b|\bwhat is the (longest|shortest)\b|\bhow much time\b|\b(average|typical|median) wait\b"
+            r"|\bhow many (working |calendar |more )?(minutes|hours|days|weeks|months|years)\b",
+            re.I,
+        ),
         re.compile(rf"(\d|\b({_NUMBER_WORDS})\b).{{0,25}}\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
     ),
     (
@@ -321,6 +325,7 @@ class Assistant:
         kind = answer_type(question)
         asked_qs = quality_statements_named(question)
         kinds = {k for pattern, named in _SOURCES if pattern.search(question) for k in named}
+        years = _years(question)
         covered: set[str] = set()
         unnamed: dict[int, float] = {}
         for c in cands:
@@ -337,6 +342,8 @@ class Assistant:
             # A fragment ("- direct payments and charging") answers only a question for a figure or a name.
             c.typed = bool(kind[1].search(c.text)) if kind else len(tokens(c.text)) >= MIN_WORDS
             c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank) + (W_SOURCE if c.passage.kind in kinds else 0.0)
+            if years and not _same_year(years, _years(c.text + " " + c.passage.section + " " + _previous_text(c))):
+                c.typed = False  # "spend in 2021/22" is not answered by the spend of 2023/24
             if asked_qs:
                 # "What score for safeguarding?" is not answered by a sentence about partnerships.
                 named = quality_statements_named(c.text)
@@ -391,6 +398,24 @@ class _BandTerms:
         if own & self.bounds:
             return own, set(self.pointers)
         return own - {p for p in self.pointers if p[0].isdigit()}, set()
+
+
+# A year ("2023") or a financial year ("2023/24", "2023-24", "2023 to 2024") as (first year, last year).
+_YEARS = re.compile(r"(?<![\d/£.,])((?:19|20)\d\d)(?:\s*(?:/|-|–|to)\s*((?:19|20)?\d\d))?(?![\d%])")
+
+
+def _years(text: str) -> set[tuple[int, int]]:
+    out = set()
+    for m in _YEARS.finditer(text):
+        first = int(m.group(1))
+        last = first if not m.group(2) else int(m.group(2)) + (first // 100 * 100 if len(m.group(2)) == 2 else 0)
+        out |= {(first, last)} if first <= last <= first + 1 else {(first, first), (last, last)}
+    return out
+
+
+def _same_year(asked: set[tuple[int, int]], written: set[tuple[int, int]]) -> bool:
+    """A financial year asked is met by the same one; a year asked, by that year or a financial year ending in it."""
+    return any(a == w or (a[0] == a[1] and a[0] in (w[0], w[1])) for a in asked for w in written)
 
 
 def _question_terms(question: str, filters: Filters) -> list[str]:

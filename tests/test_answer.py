@@ -434,6 +434,42 @@ def test_a_sentence_about_another_glossary_service_does_not_answer(two_councils:
     assert dols.refused, dols.answer
 
 
+@pytest.fixture
+def spend_and_waits(library: Library, tmp_path: Path) -> Library:
+    doc = tmp_path / "fenmoor.md"
+    doc.write_text(
+        "# Fenmoor Council: local authority assessment\n\n## Finance\n\n"
+        "The council spent £212.4 million on adult social care in 2023/24, more than it had planned.\n\n"
+        "## Waiting times\n\n"
+        "People waited an average of 31 days for an occupational therapy assessment in 2024.\n"
+    )
+    assert ingest(library, [str(doc)]).failed == 0
+    return library
+
+
+@pytest.mark.parametrize(("question", "answered"), [
+    ("How much did the council spend on adult social care in 2023/24?", True),
+    ("How much did the council spend on adult social care in 2023-24?", True),
+    ("How much did the council spend on adult social care in 2021/22?", False),  # another year's spend
+    ("How many days did people wait for an occupational therapy assessment?", True),
+    ("How many days did people wait for a Shared Lives placement?", False),  # another service's wait
+])  # fmt: skip
+def test_a_sentence_about_another_year_or_service_does_not_answer(
+    spend_and_waits: Library, question: str, answered: bool
+) -> None:
+    result = Assistant(spend_and_waits).ask(question)
+    if answered:
+        assert_cited(spend_and_waits, result)
+    else:
+        assert result.refused, result.answer
+
+
+def test_how_many_days_asks_for_a_duration() -> None:
+    kind = answer_type("How many working days does the council take to answer a complaint?")
+    assert kind is not None and kind[0] == "duration"
+    assert not kind[1].search("It received 214 complaints, of which 58% were upheld.")
+
+
 def test_a_follow_up_keeps_the_council_of_the_previous_turn(two_councils: Library) -> None:
     lib = two_councils
     assistant = Assistant(lib)

@@ -213,6 +213,18 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("inspectors", "inspector", "assessors", "cqc assessor"),
     ("savings", "cost reduction", "budget reduction"),
     ("peer team", "reviewers", "peers"),
+    ("direct payments", "direct payment"),
+    ("personal budget", "personal budgets"),
+    ("advocacy", "advocate", "advocates", "imca", "independent mental capacity advocate"),
+    ("strengths-based", "strengths based", "strength-based", "strength based"),
+    ("home first", "discharge to assess"),
+    ("mca", "mental capacity act"),
+    ("ascof", "adult social care outcomes framework"),
+    ("ascs", "adult social care survey", "survey of adult social care users"),
+    ("sace", "survey of adult carers"),
+    ("amhp", "approved mental health professional", "mental health act"),
+    ("shared lives",),
+    ("extra care housing", "extra care"),
 )
 
 # Words of one root that the stemmer leaves apart (its stems): "strengths" asked, "strong" written.
@@ -290,10 +302,11 @@ def expansions(text: str) -> list[tuple[str, ...]]:
 
 def glossary_topics(text: str) -> list[tuple[tuple[str, ...], ...]]:
     """The glossary things text names ("occupational therapy", "DoLS"), each as its group of stemmed names."""
-    found = {phrase for phrase, _ in synonym_pairs(text)}
+    stems = [stem(t) for t in tokens(text)]
     out: list[tuple[tuple[str, ...], ...]] = []
     for group in SYNONYMS:
-        stems = tuple(stem_phrase(p) for p in group)
-        if group[0] not in _NOT_TOPICS and found & set(stems) and stems not in out:
-            out.append(stems)
+        names = tuple(stem_phrase(p) for p in group)
+        named = any(tuple(stems[i : i + len(n)]) == n for n in names for i in range(len(stems) - len(n) + 1))
+        if group[0] not in _NOT_TOPICS and named and names not in out:
+            out.append(names)
     return out
