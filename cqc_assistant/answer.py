@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from .audit import AuditLog
 from .councils import council_key, find_councils
-from .domain import quality_statements_named
+from .domain import normalise_rating, quality_statements_named
 from .errors import QueryError
 from .index.retriever import Filters, HybridRetriever, band_words, documents_in_scope, library_councils
 from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
@@ -99,7 +99,11 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
     ),
     (
         "rating",
-        re.compile(r"\bwhat (overall |indicative )?rating\b|\b(rated|rating) (did|was|has)\b|\bwhich rating\b", re.I),
+        re.compile(
+            r"\bwhat (overall |indicative )?(rating|grade)\b|\b(rated|rating|graded) (did|was|has)\b"
+            r"|\bwhich (rating|grade)\b",
+            re.I,
+        ),
         re.compile(r"\b(outstanding|good|requires improvement|inadequate)\b", re.I),
     ),
     (
@@ -340,7 +344,9 @@ class Assistant:
             c.lexical = sum(idf[t] * _credit(t, said, syn_hit, ctx) for t in qterms) / weight + bonus
             c.literal = sum(idf[t] * _credit(t, said, stated, ctx) for t in qterms) / weight + bonus
             # A fragment ("- direct payments and charging") answers only a question for a figure or a name.
-            c.typed = bool(kind[1].search(c.text)) if kind else len(tokens(c.text)) >= MIN_WORDS
+            # A rating may be said by a heading that is nothing else ("Good" over "63 to 87%").
+            heading = c.passage.section if kind and kind[0] == "rating" and normalise_rating(c.passage.section) else ""
+            c.typed = bool(kind[1].search(c.text + "\n" + heading)) if kind else len(tokens(c.text)) >= MIN_WORDS
             c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank) + (W_SOURCE if c.passage.kind in kinds else 0.0)
             if years and not _same_year(years, _years(c.text + " " + c.passage.section + " " + _previous_text(c))):
                 c.typed = False  # "spend in 2021/22" is not answered by the spend of 2023/24

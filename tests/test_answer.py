@@ -116,6 +116,7 @@ def test_a_demo_fact_is_answered_with_an_exact_citation(
 
 WHO_Q = "Who chairs the safeguarding adults board?"
 HOW_FAR_Q = "How far along is the council in its programme of change?"
+GRADE_Q = "What overall grade did CQC award the council?"
 
 
 @pytest.mark.parametrize(("question", "kind", "text", "answers"), [
@@ -132,8 +133,10 @@ HOW_FAR_Q = "How far along is the council in its programme of change?"
     (HOW_FAR_Q, "progress", "About 60% of the planned changes had been completed.", True),
     (HOW_FAR_Q, "progress", "A significant factor behind the rating is the council's transformation programme.", False),
     (HOW_FAR_Q, "progress", "The transformation programme is led by the director.", False),
+    (GRADE_Q, "rating", "The Care Quality Commission has rated the council as good.", True),
+    (GRADE_Q, "rating", "Each quality statement is scored from 1 to 4.", False),
 ])  # fmt: skip
-def test_a_question_for_a_name_or_for_progress_is_answered_by_a_sentence_giving_one(
+def test_a_question_for_a_name_progress_or_a_rating_is_answered_by_a_sentence_giving_one(
     question: str, kind: str, text: str, answers: bool
 ) -> None:
     asked = answer_type(question)
