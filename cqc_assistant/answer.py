@@ -21,6 +21,7 @@ from .index.retriever import Filters, HybridRetriever, band_words, documents_in_
 from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
 from .library import Library
 from .models import Answer, Citation, Passage
+from .questions import FORM_WORDS, answer_type, has_two_parts, same_year, years_named
 from .rating import bands_asked
 from .text import looks_like_instruction, sentences
 
@@ -55,120 +56,6 @@ _SOURCES = (
      {"cqc_assessment", "cqc_press_release"}),
     (re.compile(r"\b(lga|peer (team|challenge|review)|peers|reviewers)\b", re.I), {"lga_peer_challenge"}),
 )  # fmt: skip
-
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|half|dozen"
-)
-_ORG_WORDS = {
-    "council", "county", "city", "borough", "care", "quality", "commission", "adult", "adults", "social", "services",
-    "service", "board", "team", "trust", "nhs", "government", "association", "report", "local", "authority", "the",
-    "peer", "challenge", "safeguarding", "health", "department", "directors", "and", "of", "for", "our", "this",
-    # the names of laws, schemes, places and bodies are capitalised too
-    "act", "safeguards", "liberty", "deprivation", "mental", "capacity", "survey", "england", "fund", "grant",
-    "hub", "connect", "programme", "strategy", "plan", "framework", "partnership", "partners", "network",
-    "forum", "panel", "group", "centre", "unit", "office", "system", "integrated", "better", "national",
-    "institute", "carers", "voices", "healthwatch", "north", "south", "east", "west", "new", "upon",
-}  # fmt: skip
-# A capitalised word may have capitals inside (McAllister, DooleyRobinson) or an apostrophe (O'Neill).
-_NAME_WORD = r"[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)*"
-_CAPS = re.compile(rf"\b{_NAME_WORD}(?:[ -]{_NAME_WORD})+\b")
-_TITLES = re.compile(r"\b(Councillor|Cllr|Dr|Mr|Mrs|Ms|Professor|Sir|Dame)\b")
-
-
-class _PersonPattern:
-    """A person's name: capitalised words that are not an organisation's name, or an honorific."""
-
-    def search(self, text: str) -> bool:
-        if _TITLES.search(text):
-            return True
-        return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
-
-
-_YEAR = r"(?:19|20)\d\d"
-_NUMBER = rf"(?<![\d,.])(?!{_YEAR}\b)(?!\d+(?:st|nd|rd|th)\b)\d[\d,.]*(?!\d)|\b(?:{_NUMBER_WORDS})\b"
-_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
-    (
-        "percent",
-        re.compile(
-            r"\b(what|which)\s+(overall\s+)?(percentage|per ?cent|proportion|share)"
-            r"|\bpercentage score\b|\bwhat share\b",
-            re.I,
-        ),
-        re.compile(r"\d\s*%|per ?cent|\b(half|third|quarter|majority)\b", re.I),
-    ),
-    (
-        "rating",
-        re.compile(
-            r"\bwhat (overall |indicative )?(rating|grade)\b|\b(rated|rating|graded) (did|was|has)\b"
-            r"|\bwhich (rating|grade)\b",
-            re.I,
-        ),
-        re.compile(r"\b(outstanding|good|requires improvement|inadequate)\b", re.I),
-    ),
-    (
-        "score",
-        re.compile(r"\bwhat score\b|\bscore out of\b|\bscored\b|\bhow did .* score\b", re.I),
-        re.compile(r"(?<![\d.,£])\b[1-4]s?\b(?![\d.,%])", re.I),
-    ),
-    (
-        "date",
-        re.compile(
-            r"^\s*when\b|\bwhat date\b|\bwhich (year|month|date)\b|\bwhat (year|month)\b|\bon what date\b", re.I
-        ),
-        re.compile(
-            rf"\b{_YEAR}\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
-            r"december)\b|\b(today|yesterday|last (week|month|year))\b",
-            re.I,
-        ),
-    ),
-    (
-        "duration",
-        re.compile(
-            r"\bhow long\b|\bwhat is the (longest|shortest)\b|\bhow much time\b|\b(average|typical|median) wait\b"
-            r"|\bhow many (working |calendar |more )?(minutes|hours|days|weeks|months|years)\b",
-            re.I,
-        ),
-        re.compile(rf"(\d|\b({_NUMBER_WORDS})\b).{{0,25}}\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
-    ),
-    (
-        "money",
-        re.compile(
-            r"^\W*(?:how much\b.{0,40}|how big\b.{0,40}|what\s+(?:\w+\s+){0,2})"
-            r"\b(money|savings?|save|saved|budget|cost|costs|spend|spent|overspend|funding|pay|paid|£)\b",
-            re.I,
-        ),
-        re.compile(rf"£\s?\d|\d\s?(m|bn|k)\b|\b({_NUMBER_WORDS})\b.{{0,10}}\b(pounds|million)\b", re.I),
-    ),
-    (
-        "count",
-        re.compile(r"(?:^|[,;:]\s*)\W*(?:how many|how much|what (?:is|was) the number of)\b", re.I),
-        re.compile(rf"(?:{_NUMBER})(?!\s*(?:-\s*\d+\s*)?(?:days?|weeks?|months?|years?)\b)", re.I),
-    ),
-    (
-        "progress",
-        re.compile(r"\bhow far (along|through|on|has|have|had)\b|\bhow much progress\b|\bwhat stage\b", re.I),
-        re.compile(
-            r"\b(half ?way|midway|part ?way|\d+\s*%|per ?cent|stages?|phases?|year (one|two|three|\d)|"
-            r"complete[ds]?|completion|early days|nearly|almost|finished|on track|"
-            r"(?:behind|ahead of) (?:schedule|plan|target)|progress\w*)\b",
-            re.I,
-        ),
-    ),
-    ("person", re.compile(r"^\s*who\b(?! (is|was|were) (responsible|eligible))", re.I), _PersonPattern()),
-]
-
-
-# The words that only say which kind of answer is wanted ("how long", "how far along"): the answer's own
-# words are what its type looks for.
-_FORM_WORDS = {"duration": frozenset({"long"}), "progress": frozenset({"far", "along"})}
-
-
-def answer_type(question: str) -> tuple[str, re.Pattern[str] | _PersonPattern] | None:
-    for name, asks, has in _TYPES:
-        if asks.search(question):
-            return name, has
-    return None
 
 
 @dataclass
@@ -325,11 +212,11 @@ class Assistant:
         synonyms = synonym_pairs(question)
         # A sentence that names no glossary thing the question asks about (its "occupational therapy") is about
         # something else; in a question of two parts, it may answer the other part.
-        topics = [] if _TWO_PARTS.search(question) else glossary_topics(question)
+        topics = [] if has_two_parts(question) else glossary_topics(question)
         kind = answer_type(question)
         asked_qs = quality_statements_named(question)
         kinds = {k for pattern, named in _SOURCES if pattern.search(question) for k in named}
-        years = _years(question)
+        years = years_named(question)
         covered: set[str] = set()
         unnamed: dict[int, float] = {}
         for c in cands:
@@ -348,7 +235,7 @@ class Assistant:
             heading = c.passage.section if kind and kind[0] == "rating" and normalise_rating(c.passage.section) else ""
             c.typed = bool(kind[1].search(c.text + "\n" + heading)) if kind else len(tokens(c.text)) >= MIN_WORDS
             c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank) + (W_SOURCE if c.passage.kind in kinds else 0.0)
-            if years and not _same_year(years, _years(c.text + " " + c.passage.section + " " + _previous_text(c))):
+            if years and not same_year(years, years_named(c.text + " " + c.passage.section + " " + _previous_text(c))):
                 c.typed = False  # "spend in 2021/22" is not answered by the spend of 2023/24
             if asked_qs:
                 # "What score for safeguarding?" is not answered by a sentence about partnerships.
@@ -406,36 +293,17 @@ class _BandTerms:
         return own - {p for p in self.pointers if p[0].isdigit()}, set()
 
 
-# A year ("2023") or a financial year ("2023/24", "2023-24", "2023 to 2024") as (first year, last year).
-_YEARS = re.compile(r"(?<![\d/£.,])((?:19|20)\d\d)(?:\s*(?:/|-|–|to)\s*((?:19|20)?\d\d))?(?![\d%])")
-
-
-def _years(text: str) -> set[tuple[int, int]]:
-    out = set()
-    for m in _YEARS.finditer(text):
-        first = int(m.group(1))
-        last = first if not m.group(2) else int(m.group(2)) + (first // 100 * 100 if len(m.group(2)) == 2 else 0)
-        out |= {(first, last)} if first <= last <= first + 1 else {(first, first), (last, last)}
-    return out
-
-
-def _same_year(asked: set[tuple[int, int]], written: set[tuple[int, int]]) -> bool:
-    """A financial year asked is met by the same one; a year asked, by that year or a financial year ending in it."""
-    return any(a == w or (a[0] == a[1] and a[0] in (w[0], w[1])) for a in asked for w in written)
-
-
 def _question_terms(question: str, filters: Filters) -> list[str]:
     """The question's content terms, less the council's name (the scope, not the topic)."""
     council_stems = {stem(t) for n, _, _ in find_councils(question) for t in tokens(n)}
     if filters.council:
         council_stems |= {stem(t) for t in tokens(filters.council)}
     kind = answer_type(question)
-    form = _FORM_WORDS.get(kind[0], frozenset()) if kind else frozenset()
+    form = FORM_WORDS.get(kind[0], frozenset()) if kind else frozenset()
     terms = list(dict.fromkeys(RELATED_STEMS.get(t, t) for t in content_terms(question)))
     return [t for t in terms if t not in council_stems and t not in form] or terms
 
 
-_TWO_PARTS = re.compile(r"\band (?:what|how|who|when|where|which|why)\b|\?\s*\S", re.I)
 _ANAPHOR = re.compile(
     r"^(?:it|its|this|these|those|they|their|he|she|his|her|such|however|but|also|similarly|"
     r"in addition|additionally|as a result|the team|the peer team saw it|both|neither|"

@@ -1,0 +1,148 @@
+"""What a question asks for: the kind of answer (a date, a figure, a name...), the years it names, its parts.
+
+Regular expressions only, no model: they decide which sentences may answer, so they must be predictable.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|half|dozen"
+)
+_ORG_WORDS = {
+    "council", "county", "city", "borough", "care", "quality", "commission", "adult", "adults", "social", "services",
+    "service", "board", "team", "trust", "nhs", "government", "association", "report", "local", "authority", "the",
+    "peer", "challenge", "safeguarding", "health", "department", "directors", "and", "of", "for", "our", "this",
+    # the names of laws, schemes, places and bodies are capitalised too
+    "act", "safeguards", "liberty", "deprivation", "mental", "capacity", "survey", "england", "fund", "grant",
+    "hub", "connect", "programme", "strategy", "plan", "framework", "partnership", "partners", "network",
+    "forum", "panel", "group", "centre", "unit", "office", "system", "integrated", "better", "national",
+    "institute", "carers", "voices", "healthwatch", "north", "south", "east", "west", "new", "upon",
+}  # fmt: skip
+# A capitalised word may have capitals inside (McAllister, DooleyRobinson) or an apostrophe (O'Neill).
+_NAME_WORD = r"[A-Z](?:'[A-Z])?[a-z]+(?:[A-Z][a-z]+)*"
+_CAPS = re.compile(rf"\b{_NAME_WORD}(?:[ -]{_NAME_WORD})+\b")
+_TITLES = re.compile(r"\b(Councillor|Cllr|Dr|Mr|Mrs|Ms|Professor|Sir|Dame)\b")
+
+
+class _PersonPattern:
+    """A person's name: capitalised words that are not an organisation's name, or an honorific."""
+
+    def search(self, text: str) -> bool:
+        if _TITLES.search(text):
+            return True
+        return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
+
+
+_YEAR = r"(?:19|20)\d\d"
+_NUMBER = rf"(?<![\d,.])(?!{_YEAR}\b)(?!\d+(?:st|nd|rd|th)\b)\d[\d,.]*(?!\d)|\b(?:{_NUMBER_WORDS})\b"
+_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
+    (
+        "percent",
+        re.compile(
+            r"\b(what|which)\s+(overall\s+)?(percentage|per ?cent|proportion|share)"
+            r"|\bpercentage score\b|\bwhat share\b",
+            re.I,
+        ),
+        re.compile(r"\d\s*%|per ?cent|\b(half|third|quarter|majority)\b", re.I),
+    ),
+    (
+        "rating",
+        re.compile(
+            r"\bwhat (overall |indicative )?(rating|grade)\b|\b(rated|rating|graded) (did|was|has)\b"
+            r"|\bwhich (rating|grade)\b",
+            re.I,
+        ),
+        re.compile(r"\b(outstanding|good|requires improvement|inadequate)\b", re.I),
+    ),
+    (
+        "score",
+        re.compile(r"\bwhat score\b|\bscore out of\b|\bscored\b|\bhow did .* score\b", re.I),
+        re.compile(r"(?<![\d.,£])\b[1-4]s?\b(?![\d.,%])", re.I),
+    ),
+    (
+        "date",
+        re.compile(
+            r"^\s*when\b|\bwhat date\b|\bwhich (year|month|date)\b|\bwhat (year|month)\b|\bon what date\b", re.I
+        ),
+        re.compile(
+            rf"\b{_YEAR}\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
+            r"december)\b|\b(today|yesterday|last (week|month|year))\b",
+            re.I,
+        ),
+    ),
+    (
+        "duration",
+        re.compile(
+            r"\bhow long\b|\bwhat is the (longest|shortest)\b|\bhow much time\b|\b(average|typical|median) wait\b"
+            r"|\bhow many (working |calendar |more )?(minutes|hours|days|weeks|months|years)\b",
+            re.I,
+        ),
+        re.compile(rf"(\d|\b({_NUMBER_WORDS})\b).{{0,25}}\b(minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
+    ),
+    (
+        "money",
+        re.compile(
+            r"^\W*(?:how much\b.{0,40}|how big\b.{0,40}|what\s+(?:\w+\s+){0,2})"
+            r"\b(money|savings?|save|saved|budget|cost|costs|spend|spent|overspend|funding|pay|paid|£)\b",
+            re.I,
+        ),
+        re.compile(rf"£\s?\d|\d\s?(m|bn|k)\b|\b({_NUMBER_WORDS})\b.{{0,10}}\b(pounds|million)\b", re.I),
+    ),
+    (
+        "count",
+        re.compile(r"(?:^|[,;:]\s*)\W*(?:how many|how much|what (?:is|was) the number of)\b", re.I),
+        re.compile(rf"(?:{_NUMBER})(?!\s*(?:-\s*\d+\s*)?(?:days?|weeks?|months?|years?)\b)", re.I),
+    ),
+    (
+        "progress",
+        re.compile(r"\bhow far (along|through|on|has|have|had)\b|\bhow much progress\b|\bwhat stage\b", re.I),
+        re.compile(
+            r"\b(half ?way|midway|part ?way|\d+\s*%|per ?cent|stages?|phases?|year (one|two|three|\d)|"
+            r"complete[ds]?|completion|early days|nearly|almost|finished|on track|"
+            r"(?:behind|ahead of) (?:schedule|plan|target)|progress\w*)\b",
+            re.I,
+        ),
+    ),
+    ("person", re.compile(r"^\s*who\b(?! (is|was|were) (responsible|eligible))", re.I), _PersonPattern()),
+]
+
+
+# The words that only say which kind of answer is wanted ("how long", "how far along"): the answer's own
+# words are what its type looks for.
+FORM_WORDS = {"duration": frozenset({"long"}), "progress": frozenset({"far", "along"})}
+
+
+def answer_type(question: str) -> tuple[str, re.Pattern[str] | _PersonPattern] | None:
+    for name, asks, has in _TYPES:
+        if asks.search(question):
+            return name, has
+    return None
+
+
+# A year ("2023") or a financial year ("2023/24", "2023-24", "2023 to 2024") as (first year, last year).
+_YEARS = re.compile(r"(?<![\d/£.,])((?:19|20)\d\d)(?:\s*(?:/|-|–|to)\s*((?:19|20)?\d\d))?(?![\d%])")
+
+
+def years_named(text: str) -> set[tuple[int, int]]:
+    out = set()
+    for m in _YEARS.finditer(text):
+        first = int(m.group(1))
+        last = first if not m.group(2) else int(m.group(2)) + (first // 100 * 100 if len(m.group(2)) == 2 else 0)
+        out |= {(first, last)} if first <= last <= first + 1 else {(first, first), (last, last)}
+    return out
+
+
+def same_year(asked: set[tuple[int, int]], written: set[tuple[int, int]]) -> bool:
+    """A financial year asked is met by the same one; a year asked, by that year or a financial year ending in it."""
+    return any(a == w or (a[0] == a[1] and a[0] in (w[0], w[1])) for a in asked for w in written)
+
+
+_TWO_PARTS = re.compile(r"\band (?:what|how|who|when|where|which|why)\b|\?\s*\S", re.I)
+
+
+def has_two_parts(question: str) -> bool:
+    """ "How long did people wait, and what did carers say?": one sentence may answer either part."""
+    return bool(_TWO_PARTS.search(question))
