@@ -204,7 +204,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("co-production", "coproduction", "co-produce"),
     ("respite", "short breaks", "a break"),
     ("carers", "unpaid carers", "family carers"),
-    ("front door", "first point of contact", "single point of contact"),
+    ("front door", "first point of contact", "single point of contact", "contact centre", "call centre"),
     ("self-assessment", "self-evaluation", "self assessment"),
     ("transitions", "preparing for adulthood", "moving into adult services"),
     ("home care", "domiciliary care"),
