@@ -6,6 +6,7 @@ Regular expressions only, no model: they decide which sentences may answer, so t
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
@@ -36,9 +37,24 @@ class _PersonPattern:
         return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
 
 
+_RATING = re.compile(r"\b(outstanding|good|requires improvement|inadequate)\b", re.I)
+
+
+class _RatingPattern:
+    """A rating given: one or two of the four ratings, not the scale listed ("outstanding, good, requires
+    improvement or inadequate" explains how ratings work)."""
+
+    def search(self, text: str) -> bool:
+        return 1 <= len({m.group(0).lower() for m in _RATING.finditer(text)}) <= 2
+
+
+class Finder(Protocol):
+    def search(self, text: str) -> object: ...
+
+
 _YEAR = r"(?:19|20)\d\d"
 _NUMBER = rf"(?<![\d,.])(?!{_YEAR}\b)(?!\d+(?:st|nd|rd|th)\b)\d[\d,.]*(?!\d)|\b(?:{_NUMBER_WORDS})\b"
-_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
+_TYPES: list[tuple[str, re.Pattern[str], Finder]] = [
     (
         "percent",
         re.compile(
@@ -55,7 +71,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
             r"|\bwhich (rating|grade)\b",
             re.I,
         ),
-        re.compile(r"\b(outstanding|good|requires improvement|inadequate)\b", re.I),
+        _RatingPattern(),
     ),
     (
         "score",
@@ -65,7 +81,9 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
     (
         "date",
         re.compile(
-            r"^\s*when\b|\bwhat date\b|\bwhich (year|month|date)\b|\bwhat (year|month)\b|\bon what date\b", re.I
+            r"^\s*when\b|\bwhat date\b|\bwhich (year|month|date)\b|\bwhat (year|month)\b|\bon what date\b"
+            r"|\b(which|what) dates\b",
+            re.I,
         ),
         re.compile(
             rf"\b{_YEAR}\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
@@ -115,7 +133,7 @@ _TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str] | _PersonPattern]] = [
 FORM_WORDS = {"duration": frozenset({"long"}), "progress": frozenset({"far", "along"})}
 
 
-def answer_type(question: str) -> tuple[str, re.Pattern[str] | _PersonPattern] | None:
+def answer_type(question: str) -> tuple[str, Finder] | None:
     for name, asks, has in _TYPES:
         if asks.search(question):
             return name, has

@@ -117,6 +117,7 @@ def test_a_demo_fact_is_answered_with_an_exact_citation(
 WHO_Q = "Who chairs the safeguarding adults board?"
 HOW_FAR_Q = "How far along is the council in its programme of change?"
 GRADE_Q = "What overall grade did CQC award the council?"
+DATES_Q = "On which dates were the inspectors in the county?"
 
 
 @pytest.mark.parametrize(("question", "kind", "text", "answers"), [
@@ -135,6 +136,8 @@ GRADE_Q = "What overall grade did CQC award the council?"
     (HOW_FAR_Q, "progress", "The transformation programme is led by the director.", False),
     (GRADE_Q, "rating", "The Care Quality Commission has rated the council as good.", True),
     (GRADE_Q, "rating", "Each quality statement is scored from 1 to 4.", False),
+    (GRADE_Q, "rating", "The rating is outstanding, good, requires improvement or inadequate.", False),
+    (DATES_Q, "date", "Our on-site assessment took place between 4 and 7 November 2024.", True),
 ])  # fmt: skip
 def test_a_question_for_a_name_progress_or_a_rating_is_answered_by_a_sentence_giving_one(
     question: str, kind: str, text: str, answers: bool
