@@ -220,8 +220,8 @@ class Assistant:
         covered: set[str] = set()
         unnamed: dict[int, float] = {}
         for c in cands:
-            own = _stems(c.text)
-            ctx = _stems(c.passage.section + " " + _previous_text(c))
+            around = c.passage.section + " " + _previous_text(c)  # the heading and lead-in
+            own, ctx = _stems(c.text), _stems(around)
             if topics:
                 held = own | ctx
                 unnamed[id(c)] = sum(not any(set(n) <= held for n in group) for group in topics) / len(topics)
@@ -234,9 +234,9 @@ class Assistant:
             # A rating may be said by a heading that is nothing else ("Good" over "63 to 87%").
             heading = c.passage.section if kind and kind[0] == "rating" and normalise_rating(c.passage.section) else ""
             c.typed = bool(kind[1].search(c.text + "\n" + heading)) if kind else len(tokens(c.text)) >= MIN_WORDS
-            c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank) + (W_SOURCE if c.passage.kind in kinds else 0.0)
-            if years and not same_year(years, years_named(c.text + " " + c.passage.section + " " + _previous_text(c))):
+            if years and not same_year(years, years_named(c.text + " " + around)):
                 c.typed = False  # "spend in 2021/22" is not answered by the spend of 2023/24
+            c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank) + (W_SOURCE if c.passage.kind in kinds else 0.0)
             if asked_qs:
                 # "What score for safeguarding?" is not answered by a sentence about partnerships.
                 named = quality_statements_named(c.text)
