@@ -223,8 +223,8 @@ def _looks_empty(vectors: VectorStore) -> bool:
 class CatalogueChunks:
     """The catalogue's view of the chunks behind the vectors, for VectorStore.query's own filtering.
 
-    The Chroma metadata of a chunk is rebuilt from its catalogue row exactly as ingest stored it
-    (`pipeline.vector_meta`), and a Chroma `where` is translated to SQL on the same columns.
+    A Chroma `where` is translated to SQL on the columns ingest built each vector's metadata from
+    (`pipeline.vector_meta`), so both sides of a search filter alike.
     """
 
     _COLUMNS = {"doc_id": ("doc_id", str), "kind": ("kind", str), "theme": ("theme", int), "qs": ("qs", int),
@@ -233,19 +233,6 @@ class CatalogueChunks:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-
-    def metadata(self, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
-        from .ingest.pipeline import vector_meta
-
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self.catalogue.db.execute(
-            "SELECT chunk_id, doc_id, kind, theme, qs, boilerplate, date_num, council_keys FROM chunks "
-            f"WHERE chunk_id IN ({marks})",
-            chunk_ids,
-        ).fetchall()
-        return {r[0]: vector_meta(r[1], r[2], r[3], r[4], bool(r[5]), r[6], str(r[7]).split()) for r in rows}
 
     def ids_where(self, where: dict[str, Any], limit: int) -> list[str] | None:
         sql = self.where_sql(where)

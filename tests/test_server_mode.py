@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import http.server
 import json
+import operator
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from cqc_assistant.embedding import HashEmbedder, Vector
 from cqc_assistant.errors import ConfigError, StoreError
 from cqc_assistant.index import vectors as vectors_mod
 from cqc_assistant.index.retriever import HybridRetriever, make_filters
-from cqc_assistant.ingest.pipeline import ingest
+from cqc_assistant.ingest.pipeline import ingest, vector_meta
 from cqc_assistant.library import Library, server_collection
 
 SLOW = pytest.mark.slow  # every test that needs the `chroma run` server (it takes a few seconds to start)
@@ -359,6 +360,58 @@ def test_a_store_whose_vectors_are_elsewhere_is_refused(tmp_path: Path, demo_dir
 # --- filtered dense queries: a probe of nearest vectors, filtered from the catalogue -----------------------
 
 
+# --- an oracle: Chroma's `where` evaluated on one metadata dict -------------------------------------------
+
+_RANGE = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
+
+
+def matches_where(meta: dict[str, Any], where: dict[str, Any]) -> bool | None:
+    """Chroma's `where` on one metadata dict; None for an operator the catalogue does not translate ($ne ...)."""
+    results: list[bool | None] = []
+    for key, cond in where.items():
+        if key in ("$and", "$or"):
+            parts = [matches_where(meta, c) for c in cond]
+            if None in parts:
+                return None
+            results.append(all(parts) if key == "$and" else any(parts))
+            continue
+        if key.startswith("$"):
+            return None
+        value = meta.get(key)
+        if not isinstance(cond, dict):
+            cond = {"$eq": cond}
+        for op, target in cond.items():
+            if op == "$eq":
+                results.append(value is not None and _same(value, target))
+            elif op == "$in":
+                results.append(value is not None and any(_same(value, t) for t in target))
+            elif op in _RANGE:
+                compare: Callable[[Any, Any], bool] = _RANGE[op]
+                results.append(_number(value) and _number(target) and compare(value, target))
+            else:
+                return None
+    return all(results)
+
+
+def _same(a: object, b: object) -> bool:
+    return a == b and isinstance(a, bool) == isinstance(b, bool) and isinstance(a, str) == isinstance(b, str)
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def catalogue_metadata(library: Library, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each chunk's Chroma metadata rebuilt from its catalogue row, as ingest built it (`vector_meta`)."""
+    marks = ",".join("?" * len(chunk_ids))
+    rows = library.catalogue.db.execute(
+        "SELECT chunk_id, doc_id, kind, theme, qs, boilerplate, date_num, council_keys FROM chunks "
+        f"WHERE chunk_id IN ({marks})",
+        chunk_ids,
+    ).fetchall()
+    return {r[0]: vector_meta(r[1], r[2], r[3], r[4], bool(r[5]), r[6], str(r[7]).split()) for r in rows}
+
+
 @pytest.mark.parametrize(
     ("where", "expected"),
     [
@@ -381,7 +434,7 @@ def test_a_store_whose_vectors_are_elsewhere_is_refused(tmp_path: Path, demo_dir
 def test_matches_where(where: dict[str, Any], expected: bool | None) -> None:
     meta = {"doc_id": "d", "kind": "cqc_assessment", "boilerplate": False, "qs": 3, "date_num": 20250314,
             "c_wyvernshire": True}  # fmt: skip
-    assert vectors_mod.matches_where(meta, where) is expected
+    assert matches_where(meta, where) is expected
 
 
 FILTERS = [
@@ -419,8 +472,8 @@ def test_filtered_probe_agrees_with_chromas_filter(
         vec = HashEmbedder().embed([text])[0]
         probed = library.vectors.query(vec, 10, where)
         assert positive(probed) == positive(chroma_query(vec, 10, where)), (text, where)
-        assert all(vectors_mod.matches_where(m, where) is not False for m in _metas(library, probed))
-    evaluable = vectors_mod.matches_where({}, where) is not None
+        assert all(matches_where(m, where) is not False for m in _metas(library, probed))
+    evaluable = matches_where({}, where) is not None
     assert (where in calls) is not evaluable  # Chroma's filter is used only for what we do not evaluate
 
 
@@ -468,12 +521,12 @@ def test_catalogue_metadata_matches_what_chroma_stores(library: Library, demo_di
     ingest(library, [str(demo_dir)])
     stored = library.vectors.collection.get(include=["metadatas"])
     assert library.vectors.lookup is not None
-    rebuilt = library.vectors.lookup.metadata(list(stored["ids"]))
+    rebuilt = catalogue_metadata(library, list(stored["ids"]))
     assert rebuilt == dict(zip(stored["ids"], stored["metadatas"] or [], strict=True))
     for where in FILTERS:  # and the SQL translation of a filter selects exactly what Chroma's does
         ids = library.vectors.lookup.ids_where(where, 10_000)
         if ids is None:
-            assert vectors_mod.matches_where({}, where) is None
+            assert matches_where({}, where) is None
             continue
         chroma = library.vectors.collection.get(where=where, include=[])["ids"]
         assert sorted(ids) == sorted(chroma), where

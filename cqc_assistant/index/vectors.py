@@ -11,8 +11,6 @@ gives one clear sentence at start-up instead of a traceback (or a hang: the Chro
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -32,10 +30,6 @@ EXACT_MAX = 1000  # a filter at most this many chunks pass: exact search over ju
 class ChunkLookup(Protocol):
     """What the catalogue knows about the chunks behind the vectors (see Library.open)."""
 
-    def metadata(self, chunk_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Chunk id -> the metadata ingest stored with its vector."""
-        ...
-
     def ids_where(self, where: dict[str, Any], limit: int) -> list[str] | None:
         """The chunk ids that pass `where`; None when more than `limit` do, or `where` is not understood."""
         ...
@@ -43,45 +37,6 @@ class ChunkLookup(Protocol):
     def passing(self, chunk_ids: list[str], where: dict[str, Any]) -> set[str] | None:
         """Those of `chunk_ids` that pass `where`; None when `where` is not understood."""
         ...
-
-
-_RANGE = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
-
-
-def matches_where(meta: dict[str, Any], where: dict[str, Any]) -> bool | None:
-    """Chroma's `where` on one metadata dict; None for an operator not evaluated here ($ne, $nin ...)."""
-    results: list[bool | None] = []
-    for key, cond in where.items():
-        if key in ("$and", "$or"):
-            parts = [matches_where(meta, c) for c in cond]
-            if None in parts:
-                return None
-            results.append(all(parts) if key == "$and" else any(parts))
-            continue
-        if key.startswith("$"):
-            return None
-        value = meta.get(key)
-        if not isinstance(cond, dict):
-            cond = {"$eq": cond}
-        for op, target in cond.items():
-            if op == "$eq":
-                results.append(value is not None and _same(value, target))
-            elif op == "$in":
-                results.append(value is not None and any(_same(value, t) for t in target))
-            elif op in _RANGE:
-                compare: Callable[[Any, Any], bool] = _RANGE[op]
-                results.append(_number(value) and _number(target) and compare(value, target))
-            else:
-                return None
-    return all(results)
-
-
-def _same(a: object, b: object) -> bool:
-    return a == b and isinstance(a, bool) == isinstance(b, bool) and isinstance(a, str) == isinstance(b, str)
-
-
-def _number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def _reason(exc: BaseException) -> str:
