@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 from fictional import DEMO, OTHER_COUNCIL, OTHER_DOC, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
 
-from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Conversation, answer_type
+from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation, answer_type
 from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
 from cqc_assistant.domain import quality_statements_named
@@ -82,6 +82,15 @@ def two_councils(library: Library, tmp_path: Path) -> Library:
 
 def normalise(text: str) -> str:
     return " ".join(text.split())
+
+
+def ranked_in_page(library: Library, tmp_path: Path, page: str, question: str) -> list[Candidate]:
+    """The candidate sentences for `question`, best first, once the one Markdown `page` is in the library."""
+    doc = tmp_path / "page.md"
+    doc.write_text(page)
+    assert ingest(library, [str(doc)]).failed == 0
+    assistant = Assistant(library)
+    return assistant.rank(question, assistant.retriever.search(question, Filters(), 6), Filters())
 
 
 def assert_cited(lib: Library, result: Answer) -> None:
@@ -155,30 +164,24 @@ def test_the_words_asking_how_long_or_how_far_are_not_looked_for(
     library: Library, tmp_path: Path, question: str, sentence: str
 ) -> None:
     """ "How long" asks for a duration: a sentence stating one covers the question without the word "long"."""
-    doc = tmp_path / "waits.md"
-    doc.write_text(
+    page = (
         "# Fenmoor Council: local authority assessment\n\n## Assessing needs\n\n"
         f"People in long-term care were reviewed. {sentence} Nobody knew how far it was.\n"
     )
-    assert ingest(library, [str(doc)]).failed == 0
-    assistant = Assistant(library)
-    best = assistant.rank(question, assistant.retriever.search(question, Filters(), 6), Filters())[0]
+    best = ranked_in_page(library, tmp_path, page, question)[0]
     assert best.text == sentence
     assert best.literal == pytest.approx(1.0)
 
 
 def test_words_of_one_root_the_stemmer_leaves_apart_match(library: Library, tmp_path: Path) -> None:
     """ "Strengths" asked, "strong" written; "safety" asked, "safe" written."""
-    doc = tmp_path / "findings.md"
-    doc.write_text(
+    page = (
         "# Fenmoor Council: local authority assessment\n\n## Safeguarding\n\n"
         "Safeguarding practice was reviewed every week by managers. "
         "Safeguarding practice was strong and kept people safe.\n"
     )
-    assert ingest(library, [str(doc)]).failed == 0
-    assistant = Assistant(library)
     question = "What strengths in safeguarding practice and safety did the inspectors see?"
-    ranked = assistant.rank(question, assistant.retriever.search(question, Filters(), 6), Filters())
+    ranked = ranked_in_page(library, tmp_path, page, question)
     by_text = {c.text: c for c in ranked}
     strong = by_text["Safeguarding practice was strong and kept people safe."]
     weekly = by_text["Safeguarding practice was reviewed every week by managers."]
@@ -221,31 +224,25 @@ def test_the_question_is_embedded_once_per_answer(settings: Settings) -> None:
 
 def test_a_glossary_synonym_of_the_question_chooses_the_answering_sentence(library: Library, tmp_path: Path) -> None:
     """The officer asks about the "first point of contact"; the report calls it the "front door"."""
-    doc = tmp_path / "note.md"
-    doc.write_text(
+    page = (
         "# Fenmoor Council: adult social care update\n\n## Access\n\n"
         "Staff turnover in the finance team is changing quickly this year. "
         "The front door will be separated from the housing options service by next spring.\n"
     )
-    assert ingest(library, [str(doc)]).failed == 0
-    question = "What is changing at the first point of contact?"
-    passages = Assistant(library).retriever.search(question, Filters(), 6)
-    best = Assistant(library).rank(question, passages, Filters())[0]
+    best = ranked_in_page(library, tmp_path, page, "What is changing at the first point of contact?")[0]
     assert "front door" in best.text
 
 
 def test_a_sentence_that_leans_on_the_one_before_is_quoted_with_it(library: Library, tmp_path: Path) -> None:
     """ "The most urgent is dementia nursing care" says nothing without the sentence naming the gaps."""
-    doc = tmp_path / "market.md"
-    doc.write_text(
+    page = (
         "# Fenmoor Council: peer challenge\n\n## Market shaping\n\n"
         "Managers told the peer team about gaps in the care market. The most urgent is dementia nursing care. "
         "The first was closed in 2023. Both homes reopened later.\n"
     )
-    assert ingest(library, [str(doc)]).failed == 0
-    question = "Where are the most urgent gaps in the care market?"
-    cands = Assistant(library).rank(question, Assistant(library).retriever.search(question, Filters(), 6), Filters())
-    texts = {c.text for c in cands}
+    texts = {
+        c.text for c in ranked_in_page(library, tmp_path, page, "Where are the most urgent gaps in the care market?")
+    }
     assert (
         "Managers told the peer team about gaps in the care market. The most urgent is dementia nursing care." in texts
     )
