@@ -278,7 +278,7 @@ class _BandTerms:
     @classmethod
     def of(cls, question: str, qterms: list[str]) -> _BandTerms:
         asked = bands_asked(question)
-        hints = dict.fromkeys(t for phrase in band_words(question) for t in map(stem, phrase) if t not in qterms)
+        hints = dict.fromkeys(t for phrase in band_words(asked) for t in map(stem, phrase) if t not in qterms)
         return cls(
             list(hints),
             frozenset(_stems(" ".join(asked.words))),

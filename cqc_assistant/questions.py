@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from .domain import RATINGS
+
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|half|dozen"
@@ -37,7 +39,7 @@ class _PersonPattern:
         return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
 
 
-_RATING = re.compile(r"\b(outstanding|good|requires improvement|inadequate)\b", re.I)
+_RATING = re.compile(rf"\b({'|'.join(RATINGS)})\b", re.I)
 
 
 class _RatingPattern:

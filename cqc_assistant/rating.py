@@ -269,17 +269,16 @@ class BandsAsked:
 def bands_asked(text: str) -> BandsAsked:
     found: list[int] = []
     words: list[str] = []
-    if _BY_PERCENT.search(text):
+    if by_percent := [w.group(0) for w in _BY_PERCENT.finditer(text)]:
         for m in _PERCENT.finditer(text):
-            value = Fraction(m.group(1))
-            if value <= 100:
+            if (value := Fraction(m.group(1))) <= 100:
                 found.append(_band_index(rating_for_percent(math.ceil(value))))
-                words += [m.group(1), *(w.group(0) for w in _BY_PERCENT.finditer(text))]
-    if _BY_RANK.search(text):
+                words += [m.group(1), *by_percent]
+    if by_rank := [w.group(0) for w in _BY_RANK.finditer(text)]:
         for pattern, index in _RANKS:
             if rank := pattern.search(text):
                 found.append(index)
-                words += [*rank.group(0).split(), *(w.group(0) for w in _BY_RANK.finditer(text))]
+                words += [*rank.group(0).split(), *by_rank]
                 break
     return BandsAsked(tuple(BANDS[i] for i in dict.fromkeys(found)), tuple(dict.fromkeys(words)))
 

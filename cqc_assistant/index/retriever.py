@@ -23,7 +23,7 @@ from ..domain import match_quality_statement, match_theme
 from ..errors import QueryError
 from ..library import CatalogueChunks, Library
 from ..models import KINDS, Passage
-from ..rating import bands_asked
+from ..rating import BandsAsked, bands_asked
 from .catalogue import ChunkRow, DocRecord, date_num
 from .terms import STOPWORDS, expansions, tokens
 
@@ -181,17 +181,17 @@ def fts_query(text: str) -> str:
         for piece in re.split(r"[-/]", w):
             if piece and piece not in STOPWORDS and f'"{piece}"' not in parts:
                 parts.append(f'"{piece}"')
-    for phrase in [*expansions(text), *band_words(text)]:
+    for phrase in [*expansions(text), *band_words(bands_asked(text))]:
         q = '"' + " ".join(phrase) + '"'
         if q not in parts:
             parts.append(q)
     return " OR ".join(parts)
 
 
-def band_words(text: str) -> list[tuple[str, ...]]:
+def band_words(asked: BandsAsked) -> list[tuple[str, ...]]:
     """How a report writes the rating band a question points at: its name and its bounds ("good", "63", "87")."""
     out: list[tuple[str, ...]] = []
-    for low, high, rating in bands_asked(text).bands:
+    for low, high, rating in asked.bands:
         out += [tuple(tokens(rating)), (str(low),), (str(high),)]
     return out
 

@@ -289,10 +289,14 @@ def synonym_pairs(text: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     stems = [stem(t) for t in tokens(text)]
     out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for phrase, group in _synonym_index().items():
-        n = len(phrase)
-        if any(tuple(stems[i : i + n]) == phrase for i in range(len(stems) - n + 1)):
+        if _contains(stems, phrase):
             out.extend((phrase, g) for g in group if g != phrase and (phrase, g) not in out)
     return out
+
+
+def _contains(stems: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(stems[i : i + n]) == phrase for i in range(len(stems) - n + 1))
 
 
 def expansions(text: str) -> list[tuple[str, ...]]:
@@ -303,10 +307,9 @@ def expansions(text: str) -> list[tuple[str, ...]]:
 def glossary_topics(text: str) -> list[tuple[tuple[str, ...], ...]]:
     """The glossary things text names ("occupational therapy", "DoLS"), each as its group of stemmed names."""
     stems = [stem(t) for t in tokens(text)]
+    not_topics = {stem_phrase(name) for name in _NOT_TOPICS}
     out: list[tuple[tuple[str, ...], ...]] = []
-    for group in SYNONYMS:
-        names = tuple(stem_phrase(p) for p in group)
-        named = any(tuple(stems[i : i + len(n)]) == n for n in names for i in range(len(stems) - len(n) + 1))
-        if group[0] not in _NOT_TOPICS and named and names not in out:
-            out.append(names)
+    for phrase, group in _synonym_index().items():
+        if group[0] not in not_topics and group not in out and _contains(stems, phrase):
+            out.append(group)
     return out
