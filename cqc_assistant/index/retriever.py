@@ -1,6 +1,7 @@
 """Hybrid retrieval: BM25 (SQLite FTS5) and dense (Chroma) over the same chunks, fused, with filters on both.
 
-Also a LangChain `BaseRetriever`, so the library plugs into any LangChain chain.
+Also a LangChain `BaseRetriever` (index/lc_retriever.py, apart so that a search does not import LangChain),
+so the library plugs into any LangChain chain.
 """
 
 from __future__ import annotations
@@ -12,11 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
 from typing import Any
-
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from ..councils import canonical_council, council_key, council_token, find_councils
 from ..domain import match_quality_statement, match_theme
@@ -319,22 +315,3 @@ class HybridRetriever:
                 )  # fmt: skip
             )
         return out
-
-
-class LangChainRetriever(BaseRetriever):
-    """The hybrid retriever as a LangChain retriever: Documents carry doc id, section and offsets."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    hybrid: HybridRetriever
-    filters: Filters = Filters()
-    k: int = 5
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(
-                page_content=p.text,
-                metadata={k: v for k, v in p.to_json().items() if k != "text" and v is not None},
-            )
-            for p in self.hybrid.search(query, self.filters, self.k)
-        ]
