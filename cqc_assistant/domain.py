@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from .errors import RatingError
 
 __all__ = [
+    "PRESS_RELEASE_TITLE",
     "RATINGS",
+    "RATING_WORDS",
+    "REPORT_PAGE_LINES",
     "SCORE_LABELS",
     "QUALITY_STATEMENTS",
     "THEMES",
@@ -58,7 +61,7 @@ THEMES: tuple[Theme, ...] = (
     Theme(
         1,
         "How local authorities work with people",
-        ("Working with people", "How the local authority works with people"),
+        ("Working with people", "How the local authority works with people", "How the council works with people"),
     ),
     Theme(
         2,
@@ -73,6 +76,7 @@ THEMES: tuple[Theme, ...] = (
             "How the local authority ensures safety in the system",
             "How the local authority ensures safety within the system",
             "Ensuring safety",
+            "Ensuring safety in the system",
         ),
     ),
     Theme(4, "Leadership", ("Leadership and workforce", "Handle leadership and workforce")),
@@ -93,9 +97,19 @@ QUALITY_STATEMENTS: tuple[QualityStatement, ...] = (
         1,
         "Supporting people to live healthier lives",
         "support",
-        ("Supporting people to lead healthier lives", "Supporting healthier lives"),
+        (
+            "Supporting people to lead healthier lives",
+            "Supporting healthier lives",
+            "Supporting people to be healthier",
+        ),
     ),
-    QualityStatement(3, 1, "Equity in experience and outcomes", "equity", ("Equity in experiences and outcomes",)),
+    QualityStatement(
+        3,
+        1,
+        "Equity in experience and outcomes",
+        "equity",
+        ("Equity in experiences and outcomes", "Equity of experience and outcomes"),
+    ),
     QualityStatement(
         4,
         2,
@@ -132,6 +146,22 @@ QUALITY_STATEMENTS: tuple[QualityStatement, ...] = (
 )
 
 RATINGS: tuple[str, ...] = ("Inadequate", "Requires improvement", "Good", "Outstanding")
+
+# How documents write the ratings (for detection patterns): "requiring improvement", "require improvements".
+RATING_WORDS = r"(?:outstanding|good|requir(?:es|e|ing)\s+improvements?|inadequate)"
+
+# Lines that only CQC's own report pages print (DOMAIN.md §5.1-5.2): a document holding one is a report.
+REPORT_PAGE_LINES: tuple[str, ...] = (
+    "Key findings for this quality statement",
+    "Quality statement scores",
+    "Local authority rating and score",
+    "How we assess local authorities",
+)
+# A CQC press release's title (DOMAIN.md §5.3), wherever it was republished.
+PRESS_RELEASE_TITLE = (
+    r"\b(?:CQC|Care Quality Commission)\s+(?:rates\b.{3,160}?\badult social care(?: provision)?\s+as\b"
+    r"|publishes report on\b.{3,160}?\bcare act responsibilities\b)"
+)
 
 # CQC's wording for QS scores. Scores are not ratings (DOMAIN.md §3): never print "rated good" for one.
 SCORE_LABELS: dict[int, str] = {
@@ -315,6 +345,9 @@ _RATING_KEYS = {
     "requires improvement": "Requires improvement",
     "require improvement": "Requires improvement",
     "requires improvements": "Requires improvement",
+    "requiring improvement": "Requires improvement",
+    "require improvements": "Requires improvement",
+    "requiring improvements": "Requires improvement",
     "good": "Good",
     "outstanding": "Outstanding",
 }
