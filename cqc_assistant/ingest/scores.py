@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..domain import SCORE_LABELS, match_quality_statement, match_theme
-from ..models import ScoreStatement, Section
+from ..models import ScoreStatement
 
 _EVIDENCE = (
     r"evidence\s+shows\s+(?:significant\s+shortfalls|some\s+shortfalls|a\s+good\s+standard|an\s+exceptional\s+standard)"
@@ -39,6 +40,17 @@ _BULLET_LEAD = re.compile(r"^\s*(?:[-•*▪◦·]|\(?\d{1,2}[.)])\s*")
 _SCORE_WORD = re.compile(r"\bscor(?:e|es|ed|ing)\b", re.I)
 MAX_LABEL_WORDS = 14
 MAX_GAP_LINES = 2  # short lines (theme sub-headings, an item with its score missing) a list may skip
+
+
+class SectionLike(Protocol):
+    """What is read of a section: a detection `Section` or the catalogue's `SectionRecord`."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def qs(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -175,7 +187,7 @@ def _near_score_word(block: list[_Item], lines: list[_Line]) -> bool:
     return any(_SCORE_WORD.search(lines[j].text) for j in range(max(0, first - 3), first))
 
 
-def _section_qs(sections: Sequence[Section], offset: int) -> int | None:
+def _section_qs(sections: Sequence[SectionLike], offset: int) -> int | None:
     owner = None
     for s in sections:
         if s.start <= offset < s.end and s.qs is not None and offset - s.start <= 600:
@@ -183,7 +195,7 @@ def _section_qs(sections: Sequence[Section], offset: int) -> int | None:
     return owner
 
 
-def find_score_statements(text: str, sections: Sequence[Section] = ()) -> list[ScoreStatement]:
+def find_score_statements(text: str, sections: Sequence[SectionLike] = ()) -> list[ScoreStatement]:
     """Every QS score the text states, in document order, each with the passage (offsets) that states it."""
     lines = _lines(text)
     out: list[ScoreStatement] = []
