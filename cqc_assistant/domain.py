@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from dataclasses import dataclass
 
 from .errors import RatingError
@@ -268,6 +269,20 @@ _QS_BY_NUMBER = {qs.number: qs for qs in QUALITY_STATEMENTS}
 _QS_BY_SLUG = {qs.slug: qs for qs in QUALITY_STATEMENTS}
 
 
+_MATCHERS = threading.local()  # per thread: a matcher holds the label being compared
+
+
+def _matchers(index: dict[str, int]) -> list[tuple[str, int, difflib.SequenceMatcher[str]]]:
+    """One SequenceMatcher per index key, built once per thread: difflib's per-call set-up dominated long
+    documents (keys are short, so autojunk never applied to them)."""
+    cache: dict[int, list[tuple[str, int, difflib.SequenceMatcher[str]]]] = _MATCHERS.__dict__.setdefault("by", {})
+    found = cache.get(id(index))
+    if found is None:
+        found = [(c, n, difflib.SequenceMatcher(None, "", c, autojunk=False)) for c, n in index.items()]
+        cache[id(index)] = found
+    return found
+
+
 def _match(label: str, index: dict[str, int]) -> int | None:
     """Exact key first, then difflib; a near tie between two targets is refused rather than guessed."""
     key = _label_key(label)
@@ -276,8 +291,15 @@ def _match(label: str, index: dict[str, int]) -> int | None:
     if key in index:
         return index[key]
     best: dict[int, float] = {}
-    for candidate, number in index.items():
-        ratio = difflib.SequenceMatcher(None, key, candidate).ratio()
+    floor = FUZZY_THRESHOLD - FUZZY_MARGIN  # a candidate below this can neither win nor tie the winner
+    for candidate, number, matcher in _matchers(index):
+        shorter, longer = sorted((len(key), len(candidate)))
+        if 2 * shorter < floor * (shorter + longer):
+            continue  # ratio() cannot reach the floor with lengths this far apart
+        matcher.set_seq1(key)
+        if matcher.quick_ratio() < floor:
+            continue  # an upper bound of ratio(): skip the slow exact comparison
+        ratio = matcher.ratio()
         if ratio > best.get(number, 0.0):
             best[number] = ratio
     ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)

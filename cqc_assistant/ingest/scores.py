@@ -39,6 +39,8 @@ _NUMBERED = re.compile(r"^\s*\(?(\d{1,2})[.)]\s*")
 _BULLET_LEAD = re.compile(r"^\s*(?:[-•*▪◦·]|\(?\d{1,2}[.)])\s*")
 _SCORE_WORD = re.compile(r"\bscor(?:e|es|ed|ing)\b", re.I)
 MAX_LABEL_WORDS = 14
+MAX_LIST_ITEMS = 40
+MAX_LINE = 300  # characters: a longer line is prose, not a score line
 MAX_GAP_LINES = 2  # short lines (theme sub-headings, an item with its score missing) a list may skip
 
 
@@ -89,6 +91,8 @@ def _evidence_agrees(m: re.Match[str]) -> bool:
 
 
 def _score_only(line: str) -> int | None:
+    if len(line) > MAX_LINE:
+        return None
     m = _SCORE_ONLY.match(line)
     if m is None or not _evidence_agrees(m):
         return None
@@ -96,6 +100,8 @@ def _score_only(line: str) -> int | None:
 
 
 def _item(idx: int, line: str) -> _Item | None:
+    if len(line) > MAX_LINE or not line.rstrip(" .)|").endswith(("1", "2", "3", "4")) and "|" not in line:
+        return None
     if "|" in line:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         cells = [c for c in cells if c]
@@ -225,6 +231,8 @@ def find_score_statements(text: str, sections: Sequence[SectionLike] = ()) -> li
         if k not in used and _score_only(ln.text) is None and (it := _item(k, ln.text)) is not None
     }
     for block in _blocks(lines, items):
+        if len(block) > MAX_LIST_ITEMS:
+            continue  # a long table of figures, not the nine scores
         for qs, it in _map_block(block, lines).items():
             ln = lines[it.line]
             out.append(ScoreStatement(qs, it.score, ln.start, ln.end, "list"))
