@@ -641,10 +641,16 @@ def check(repair: bool, store: str | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--since", help="Only answers given on or after this UTC date (YYYY-MM-DD).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per answer.")
+@click.option(
+    "--corrections",
+    "corrections",
+    is_flag=True,
+    help="List the corrections users made to documents' detected facts instead of the answers.",
+)
 @store_option
 @json_option
 @friendly
-def audit(since: str | None, as_csv: bool, store: str | None, as_json: bool) -> None:
+def audit(since: str | None, as_csv: bool, corrections: bool, store: str | None, as_json: bool) -> None:
     """List the answers given: when, the question and filters, the answer, what it cited, the library version.
 
     Entries older than CQC_ASSISTANT_AUDIT_RETENTION_DAYS (default 365) are pruned when the log is opened.
@@ -662,6 +668,22 @@ def audit(since: str | None, as_csv: bool, store: str | None, as_json: bool) -> 
     if since is not None:
         parse_since(since)
     settings = Settings.from_env(store=store)
+    if corrections:
+        if as_csv:
+            raise click.UsageError("--csv lists answers; use --json with --corrections")
+        edits = []
+        if (settings.home / FILE_NAME).is_file():
+            with AuditLog.for_settings(settings) as log:
+                edits = log.corrections(since)
+        if as_json:
+            emit_json([edit.to_json() for edit in edits])
+        for edit in [] if as_json else edits:
+            who = f" by {edit.user}" if edit.user else ""
+            change = f"{edit.before!r} → {edit.after!r} (detected {edit.detected!r})"
+            click.echo(f"{edit.at}  #{edit.id} {edit.doc_id} {edit.field} {edit.action}{who}: {change}")
+        if not edits and not as_json:
+            click.echo("No corrections recorded" + (f" since {since}." if since else " yet."))
+        return
     if (settings.home / FILE_NAME).is_file():
         with AuditLog.for_settings(settings) as log:
             entries = log.entries(since)

@@ -122,6 +122,7 @@ with add:
         url = st.text_input(
             "Web address",
             placeholder="https://www.cqc.org.uk/care-services/local-authority-assessment-reports/...",
+            key="url-input",
         )
         fetch = st.form_submit_button("Fetch and add", icon=":material/link:")
     if fetch:
