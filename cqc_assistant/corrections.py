@@ -17,7 +17,7 @@ from typing import Any
 from .councils import canonical_council
 from .domain import RATINGS, normalise_rating, quality_statement
 from .errors import QueryError, RatingError
-from .index.catalogue import CORRECTABLE, NOT_ASSESSED
+from .index.corrected import CORRECTABLE, NOT_ASSESSED
 from .models import KINDS
 from .rating import MAX_SCORE, MIN_SCORE
 

@@ -21,7 +21,8 @@ from typing import Any
 from .config import Settings
 from .embedding import Embedder, Vector
 from .errors import QueryError, StoreError, StoreLockedError
-from .index.catalogue import CORRECTABLE, Catalogue, DocRecord, SectionRecord
+from .index.catalogue import Catalogue, DocRecord, SectionRecord
+from .index.corrected import CORRECTABLE
 from .index.vectors import COLLECTION, VectorStore
 
 REBUILDING = "vectors_rebuilding"  # catalogue meta key, set while the vectors are rebuilt from the catalogue

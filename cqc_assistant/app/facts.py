@@ -13,7 +13,8 @@ import streamlit as st
 from ..corrections import parse_edit
 from ..domain import QUALITY_STATEMENTS, RATINGS
 from ..errors import CqcAssistantError
-from ..index.catalogue import NOT_ASSESSED, DocRecord
+from ..index.catalogue import DocRecord
+from ..index.corrected import NOT_ASSESSED
 from ..library import Library
 from ..models import KINDS
 from . import render

@@ -13,7 +13,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from ..councils import council_token
 from ..errors import NotFoundError, StoreError
 from ..models import Chunk, DocMeta, Extracted, Section
+from .corrected import apply_corrections
 
 T = TypeVar("T")
 
@@ -97,10 +98,6 @@ CREATE TABLE IF NOT EXISTS corrections(
     PRIMARY KEY (doc_id, field)
 );
 """
-# Corrected fields: these, and "score:N" for quality statement N. A score's value is 1-4, "na" (the document
-# says the QS was not assessed) or None (the document states no score for it).
-CORRECTABLE = ("council", "kind", "date", "rating", "percent")
-NOT_ASSESSED = "na"
 VECTOR_META_STALE = "vector_meta_stale"  # meta key: doc ids whose Chroma metadata awaits their chunk rows'
 
 
@@ -191,11 +188,6 @@ def date_num(date: str | None) -> int | None:
     return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
 
 
-def date_precision(date: str | None) -> str | None:
-    """'2025-06-20' → 'day', '2023-08' → 'month', '2024' → 'year'."""
-    return None if not date else {10: "day", 7: "month", 4: "year"}.get(len(date))
-
-
 def vector_meta(
     doc_id: str,
     kind: str,
@@ -216,46 +208,6 @@ def vector_meta(
     for key in council_keys:
         out[f"c_{key}"] = True
     return out
-
-
-def apply_corrections(doc: DocRecord, fixes: dict[str, Any]) -> DocRecord:
-    """The document's facts with a user's corrections over detection's; `detected` keeps what they replace."""
-    if not fixes:
-        return doc
-    changes: dict[str, Any] = {}
-    detected: dict[str, Any] = {}
-    if "council" in fixes:
-        names = [str(n) for n in fixes["council"]]
-        changes |= {"council": "; ".join(names), "councils": names}
-        detected["council"] = doc.council
-    if "kind" in fixes:
-        changes["kind"], detected["kind"] = str(fixes["kind"]), doc.kind
-    if "date" in fixes:
-        changes |= {"date": fixes["date"], "date_precision": date_precision(fixes["date"])}
-        detected["date"] = doc.date
-    for name in ("rating", "percent"):
-        if name in fixes:
-            changes[name], detected[name] = fixes[name], getattr(doc, name)
-    scores = dict(doc.scores)
-    not_assessed = set(doc.not_assessed)
-    for name in sorted(f for f in fixes if f.startswith("score:")):
-        qs = int(name.partition(":")[2])
-        value = fixes[name]
-        detected[name] = NOT_ASSESSED if qs in not_assessed else scores.get(qs)
-        scores.pop(qs, None)
-        not_assessed.discard(qs)
-        if value == NOT_ASSESSED:
-            not_assessed.add(qs)
-        elif value is not None:
-            scores[qs] = int(value)
-    return replace(
-        doc,
-        **changes,
-        scores=dict(sorted(scores.items())),
-        not_assessed=tuple(sorted(not_assessed)),
-        corrected=tuple(detected),
-        detected=detected,
-    )
 
 
 class _Connection(sqlite3.Connection):
