@@ -619,3 +619,38 @@ def test_a_news_page_that_mentions_a_peer_challenge_is_news() -> None:
         "Northshire County Council took part in a Local Government peer challenge before its CQC assessment.\n"
     )
     assert meta.kind == "news"
+
+
+@pytest.mark.parametrize(
+    ("data", "suffix", "rating", "percent"),
+    [
+        (
+            "<html><body><h1>Northshire County Council: local authority assessment</h1><h2>Local authority rating and "
+            "score</h2><ul><li>Northshire County Council</li></ul><p>Good</p><p>Northshire County Council scored 64 "
+            "out of 100 overall, indicating a good standard</p></body></html>",
+            ".html",
+            "Good",
+            64,
+        ),
+        (
+            "<html><body><h1>Northshire County Council: the CQC result</h1><table><tr><td>Overall rating</td>"
+            "<td>Requires improvement</td></tr><tr><td>Overall score</td><td>55%</td></tr></table></body></html>",
+            ".html",
+            "Requires improvement",
+            55,
+        ),
+        (
+            "Northshire County Council: local authority assessment\nOverall rating\nInadequate\nThe council must act.",
+            ".txt",
+            "Inadequate",
+            None,
+        ),
+    ],
+    ids=["overview page", "table", "rating under its heading"],
+)
+def test_rating_and_percentage_laid_out_as_report_pages_and_tables(
+    data: str, suffix: str, rating: str, percent: int | None
+) -> None:
+    meta, _ = detect_text(data, suffix=suffix)
+    assert meta.council == "Northshire County Council"
+    assert (meta.rating, meta.percent) == (rating, percent)

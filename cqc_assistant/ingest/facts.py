@@ -97,6 +97,7 @@ _PUBLISHED_CUES = [
     re.compile(r"\bassessment published\s*:\s*", re.I),
     re.compile(r"(?<![Uu]pdated )\bpublished\s*:\s*", re.I),
     re.compile(r"\bembargo(?:ed)?\s+(?:to|until)\s+(?:\d{1,2}[.:]\d{2}\s*(?:am|pm|hrs)?\s+(?:on\s+)?)?", re.I),
+    re.compile(r"^[ \t]*published\s+(?:on\s+)?", re.I | re.M),  # a dateline: "Published 20 November 2024"
 ]
 # Sentences of publication; in a peer challenge they name other reports, so its own `Final report:` line wins.
 _PUBLISHED_SENTENCES = [
@@ -171,7 +172,7 @@ _HEADER_RATING = [
     re.compile(rf"\brated\s+(?:as\s+)?{_Q}{_R}\b", re.I),
 ]
 _RATING_PATTERNS = [
-    re.compile(rf"\boverall\s+rating\b[^.\n]{{0,50}}?(?:\b(?:of|is|was)\b|:|-|–)\s*{_Q}{_R}\b", re.I),
+    re.compile(rf"\boverall\s+rating\b[^.\n]{{0,50}}?(?:\b(?:of|is|was)\b|:|-|–|\|)\s*{_Q}{_R}\b", re.I),
     re.compile(rf"\bhas\s+rated\s+[^.\n]{{0,90}}?\bas\s+{_Q}{_R}\b", re.I),
     re.compile(rf"\brating\s+(?:the|its|their)\s+[^.\n]{{0,60}}?\bas\s+{_Q}{_R}\b", re.I),
     re.compile(
@@ -262,8 +263,8 @@ _HEADER_PERCENT = re.compile(
 )
 _PERCENT_PATTERNS = [
     re.compile(r"\bscored\s+(\d{2,3})\s*(?:%|per\s*cent|out\s+of\s+100|points)", re.I),
-    re.compile(r"\b(?:overall|cqc)\s+score\s+(?:of\s+|was\s+|is\s+|:\s*)?(\d{2,3})(?!\.\d)\b", re.I),
-    re.compile(r"\bscore\s+of\s+(\d{2,3})\s*(?:%|per\s*cent|out\s+of\s+100)", re.I),
+    re.compile(r"\b(?:overall|cqc)\s+score\s*(?:of\s+|was\s+|is\s+|[:|]\s*)?(\d{2,3})(?!\.\d)\b", re.I),
+    re.compile(r"\bscore\s+(?:of|was|is)\s+(\d{2,3})\s*(?:%|per\s*cent|out\s+of\s+100)", re.I),
     re.compile(r"\bwith\s+a\s+score\s+of\s+(\d{2,3})(?!\.\d)\b", re.I),
     re.compile(r"\boverall\s+rating\b[^.\n]{0,40}?:\s*(\d{2,3})\s*%", re.I),
 ]
