@@ -500,6 +500,7 @@ def test_document_header_line(
         ("Published: 20 November 2024 Page last updated: 3 December 2024", ("2024-11-20", "day")),
         ("EMBARGOED TO 00.01 Friday 12 December 2025", ("2025-12-12", "day")),
         ("Embargoed until 00:01 on Thursday 4 September 2025", ("2025-09-04", "day")),
+        ("Embargoed: 00:01 hours, Wednesday 22 January 2025", ("2025-01-22", "day")),
         ("The report was published on Friday, February 6, 2026.", ("2026-02-06", "day")),
         ("15 Oct 2025", ("2025-10-15", "day")),
     ],

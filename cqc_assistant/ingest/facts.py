@@ -96,7 +96,9 @@ def header_line(text: str) -> Span | None:
 _PUBLISHED_CUES = [
     re.compile(r"\bassessment published\s*:\s*", re.I),
     re.compile(r"(?<![Uu]pdated )\bpublished\s*:\s*", re.I),
-    re.compile(r"\bembargo(?:ed)?\s+(?:to|until)\s+(?:\d{1,2}[.:]\d{2}\s*(?:am|pm|hrs)?\s+(?:on\s+)?)?", re.I),
+    re.compile(
+        r"\bembargo(?:ed)?\s*(?:to|until|till|:)\s*(?:\d{1,2}[.:]\d{2}\s*(?:am|pm|hrs|hours)?,?\s+(?:on\s+)?)?", re.I
+    ),
     re.compile(r"^[ \t]*published\s+(?:on\s+)?", re.I | re.M),  # a dateline: "Published 20 November 2024"
 ]
 # Sentences of publication; in a peer challenge they name other reports, so its own `Final report:` line wins.
