@@ -256,7 +256,13 @@ def _kind(title: str, text: str, sections: list[Section], source: str) -> str:
     if sum(1 for s in sections if s.qs and s.score) >= 3:
         return "cqc_assessment"
     found = []
-    if (m := _LGA_REPORT.search(title) or _LGA_REPORT.search(text, body_start)) is not None:
+    # A short title naming a peer challenge or review is one ("Adult Social Care Peer Challenge: X"); a long
+    # header line that describes a compilation only mentions one.
+    described = header is not None and title.strip() in text[header[0] : header[1]]
+    sentence = title.rstrip().endswith((".", "!", "?"))
+    if len(title) <= 150 and not described and not sentence and re.search(r"peer\s+(?:challenge|review)", title, re.I):
+        found.append((0, "lga_peer_challenge"))
+    elif (m := _LGA_REPORT.search(title) or _LGA_REPORT.search(text, body_start)) is not None:
         found.append((0 if _LGA_REPORT.search(title) else m.start(), "lga_peer_challenge"))
     if "cqc.org.uk/press-release" in src:
         found.append((-1, "cqc_press_release"))
