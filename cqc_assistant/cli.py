@@ -633,7 +633,7 @@ def export_cmd(
     """
     from pathlib import Path
 
-    from .export import export_answer, export_briefing, export_filename
+    from .export import export_answer, export_briefing, export_filename, library_facts
 
     if bool(question) == bool(briefing_council):
         raise click.UsageError("give either a QUESTION or --briefing COUNCIL")
@@ -645,7 +645,7 @@ def export_cmd(
         if unused:
             raise click.UsageError(f"--briefing takes only --qs, not --{unused[0]}")
         brief = build_briefing(lib, briefing_council, filter_values.get("qs"))
-        data = export_briefing(brief, fmt)
+        data = export_briefing(brief, fmt, library=library_facts(lib, brief.citations()))
         stem = brief.title
     else:
         from .answer import Assistant
@@ -657,7 +657,7 @@ def export_cmd(
         if notice:
             click.echo(f"notice: {notice}", err=True)
         answer = Assistant(lib, chat=chat).ask(question, make_filters(lib, **filter_values))
-        data = export_answer(answer, fmt, library_version=lib.version())
+        data = export_answer(answer, fmt, library=library_facts(lib, answer.citations))
         stem = f"cqc-answer-{question}"
     if output == "-":
         sys.stdout.buffer.write(data)
