@@ -8,8 +8,9 @@ from cqc_assistant.app import render
 from cqc_assistant.app import runtime as rt
 from cqc_assistant.domain import QUALITY_STATEMENTS, SCORE_LABELS
 from cqc_assistant.errors import CqcAssistantError
-from cqc_assistant.rating import rate, what_if, what_if_count
+from cqc_assistant.rating import rate
 from cqc_assistant.scorecard import CouncilScorecard, build_scorecard
+from cqc_assistant.what_if import what_if, what_if_count
 
 lib = rt.library()
 
