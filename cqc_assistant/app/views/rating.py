@@ -46,8 +46,9 @@ def score_input(number: int, label: str, help_text: str) -> int | None:
     try:
         return parse_score(text, f"QS{number}")
     except RatingError:
+        shown = text if len(text) <= 20 else text[:20] + "…"
         st.error(
-            f"“{text}” is not a score: enter a whole number from 1 to 4, or leave it blank.", icon=":material/error:"
+            f"“{shown}” is not a score: enter a whole number from 1 to 4, or leave it blank.", icon=":material/error:"
         )
         raise
 
