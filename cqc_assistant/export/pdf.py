@@ -45,11 +45,21 @@ class _Pages(FPDF):
     def shown(self, text: str) -> str:
         return clean(text) if self.unicode else latin1(text)
 
+    def fitted(self, text: str, width: float) -> str:
+        """`text` in the current font, shortened at a word with "…" if it would run past `width` mm."""
+        ellipsis = "…" if self.unicode else "..."
+        words = self.shown(text).split(" ")
+        shown = " ".join(words)
+        while len(words) > 1 and self.get_string_width(shown) > width:
+            words.pop()
+            shown = " ".join(words).rstrip(" ·-,:") + ellipsis
+        return shown
+
     def header(self) -> None:
         self.set_y(8)
         self.set_font(self.family, "", 8)
         self.set_text_color(*GREY)
-        self.cell(w=self.epw, h=4, text=self.shown(self.doc.header)[:150], align=Align.L)
+        self.cell(w=self.epw, h=4, text=self.fitted(self.doc.header, self.epw), align=Align.L)
         self.line(self.l_margin, 13, self.w - self.r_margin, 13)
 
     def footer(self) -> None:
@@ -57,7 +67,7 @@ class _Pages(FPDF):
         self.set_font(self.family, "", 8)
         self.set_text_color(*GREY)
         page = f"Page {self.page_no()} of {{nb}}"
-        self.cell(w=self.epw - 30, h=4, text=self.shown(self.doc.footer)[:150], align=Align.L)
+        self.cell(w=self.epw - 30, h=4, text=self.fitted(self.doc.footer, self.epw - 30), align=Align.L)
         self.cell(w=30, h=4, text=page, align=Align.R)
 
 
