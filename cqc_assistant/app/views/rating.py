@@ -6,6 +6,7 @@ import streamlit as st
 
 from cqc_assistant.app import render
 from cqc_assistant.app import runtime as rt
+from cqc_assistant.app.scorecards import show_scorecards
 from cqc_assistant.domain import QUALITY_STATEMENTS, SCORE_LABELS
 from cqc_assistant.errors import CqcAssistantError, RatingError
 from cqc_assistant.rating import NOT_ASSESSED, RatingResult, parse_score, rate
@@ -24,10 +25,11 @@ TILES_CSS = """<style>
 </style>"""
 
 
-def load_scores(scores: dict[int, int | None]) -> None:
+def load_scores(scores: dict[int, int | None], missing: list[int] | None = None) -> None:
     for q in QUALITY_STATEMENTS:
         value = scores.get(q.number)
         st.session_state[f"score-{q.number}"] = "" if value is None else str(value)
+    st.session_state["scores-not-found"] = list(missing or [])
 
 
 def clear_scores() -> None:
@@ -92,10 +94,10 @@ def calculator(cards: list[CouncilScorecard]) -> None:
     with st.container(horizontal=True):
         for card in cards:
             st.button(
-                f"Use {card.council}'s scores",
+                f"Use {card.council}'s scores" + ("" if not card.missing else f" ({card.summary})"),
                 key=f"load-{card.council}",
                 on_click=load_scores,
-                args=(dict(card.scores),),
+                args=(dict(card.scores), card.missing),
                 icon=":material/download:",
             )
         st.button("Clear", key="clear-scores", on_click=clear_scores, icon=":material/backspace:", type="tertiary")
@@ -109,6 +111,13 @@ def calculator(cards: list[CouncilScorecard]) -> None:
                 scores[q.number] = score_input(q.number, f"QS{q.number} {q.name}", help_text)
             except RatingError:
                 invalid += 1
+    not_found = [q for q in st.session_state.get("scores-not-found", []) if q in scores and scores[q] is None]
+    if not_found:
+        st.warning(
+            ", ".join(f"QS{q}" for q in not_found) + " were not found in the library: enter them, or the result "
+            "below counts them as not assessed.",
+            icon=":material/warning:",
+        )
     if invalid:
         st.info(
             f"Correct the score{'s' if invalid != 1 else ''} marked above to see the overall rating.",
@@ -142,46 +151,11 @@ def calculator(cards: list[CouncilScorecard]) -> None:
 def scorecards(cards: list[CouncilScorecard]) -> None:
     st.subheader("Council scorecards from the library")
     st.caption(
-        "The quality statement scores the library's documents state, each with the line that states it, and "
-        "the calculator's result beside every rating or percentage the documents give."
+        "The quality statement scores the library's documents state, each with the line that states it. A "
+        "percentage and rating are computed only from all nine scores (or fewer where a document says one was "
+        "not assessed), and set beside every rating or percentage the documents give."
     )
-    if not cards:
-        st.info("No document in the library states quality statement scores.", icon=":material/inbox:")
-        return
-    texts = lib.catalogue.texts(
-        {s.citation.doc_id for c in cards for e in c.entries for s in e.statements if s.citation is not None}
-    )
-    for card in cards:
-        r = card.result
-        head = f"{card.council}: {r.percent}% {r.rating}" if r is not None else card.council
-        with st.expander(head, expanded=len(cards) == 1):
-            st.dataframe(
-                [
-                    {
-                        "QS": f"QS{e.qs}",
-                        "Quality statement": e.name,
-                        "Score": e.score,
-                        "Stated in": (e.citation.quote if e.citation else ""),
-                        "Conflict": e.conflict or "",
-                    }
-                    for e in card.entries
-                ],
-                hide_index=True,
-                width="stretch",
-            )
-            for f in card.stated:
-                figures = ", ".join(x for x in (f.rating, None if f.percent is None else f"{f.percent}%") if x)
-                verdict = "agrees with the calculator" if f.agrees else "disagrees: " + "; ".join(f.mismatches)
-                st.markdown(
-                    f"- {render.esc(f.title)} states {render.esc(figures)}: {render.esc(verdict)}",
-                    unsafe_allow_html=True,
-                )
-            for w in card.warnings:
-                st.warning(w, icon=":material/warning:")
-            with st.popover("Show the cited lines", icon=":material/format_quote:"):
-                for e in card.entries:
-                    if e.citation is not None:
-                        rt.html(render.citation_card_html(e.citation, texts.get(e.citation.doc_id)))
+    show_scorecards(lib, cards)
 
 
 st.title("Rating calculator")
