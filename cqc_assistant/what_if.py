@@ -183,8 +183,14 @@ def _jumps(option: WhatIfOption) -> int:
     return sum(abs(c.to_score - c.from_score) - 1 for c in option.changes)
 
 
-def _all_ways(result: RatingResult, direction: Direction) -> list[Way]:
+def _all_ways(result: RatingResult, direction: Direction) -> tuple[Way, ...]:
+    return _ways_for(tuple(result.scores.items()), direction)
+
+
+@functools.lru_cache(maxsize=32)
+def _ways_for(scores: tuple[tuple[int, int | None], ...], direction: Direction) -> tuple[Way, ...]:
     """Options grouped by the multiset of moves they make, keeping only the ways with the fewest jumps."""
+    result = rate(dict(scores))
     options = _options(result, direction)
     fewest = min((_jumps(o) for o in options), default=0)
     assessed = {number: s for number, s in result.scores.items() if s is not None}
@@ -202,7 +208,7 @@ def _all_ways(result: RatingResult, direction: Direction) -> list[Way]:
         )
         first = members[0]
         out.append(Way(direction, moves, first.steps, first.total, first.percent, first.rating, len(members), first))
-    return out
+    return tuple(out)
 
 
 def ways(
@@ -215,7 +221,7 @@ def ways(
     that is enough), those taking fewer scores to 4 (or, down, to 1) first. [] when there is no band that
     way (Outstanding up, Inadequate down).
     """
-    return _all_ways(_result(result_or_scores), direction)[: max(limit, 0)]
+    return list(_all_ways(_result(result_or_scores), direction)[: max(limit, 0)])
 
 
 def ways_count(result_or_scores: RatingResult | ScoresInput, direction: Direction = "up") -> int:
