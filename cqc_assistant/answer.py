@@ -118,6 +118,9 @@ class Assistant:
             from .llm import llm_answer
 
             result = llm_answer(self.chat, question, passages, scoped, fallback=result)
+        degraded = self.library.degraded()
+        if degraded:
+            result = replace(result, notice=f"{result.notice}; {degraded}" if result.notice else degraded)
         return self._remember(conversation, result)
 
     # --- steps --------------------------------------------------------------------------------------

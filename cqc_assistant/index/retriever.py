@@ -20,7 +20,7 @@ from pydantic import ConfigDict
 
 from ..councils import canonical_council, council_key, council_token, find_councils
 from ..domain import match_quality_statement, match_theme
-from ..errors import QueryError
+from ..errors import QueryError, StoreError
 from ..library import CatalogueChunks, Library
 from ..models import KINDS, Passage
 from ..rating import BandsAsked, bands_asked
@@ -228,7 +228,11 @@ class HybridRetriever:
         # snapshot, so the answer still sees one version of the library.
         dense_side = _dense_pool().submit(self._dense, query, filters, n)
         lexical = self._lexical(query, filters, n)
-        dense = dense_side.result()
+        try:
+            dense = dense_side.result()
+        except StoreError as exc:  # the vectors cannot be read even afresh: lexical only, marked degraded
+            self.library.degrade(exc)
+            dense = []
         named = {council_token(c) for c, _, _ in find_councils(query)}
         return self._fuse(lexical, dense, named, k)
 
@@ -250,7 +254,7 @@ class HybridRetriever:
     def _dense(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
         vec = self.library.embed_query(query)
         # A similarity of zero or less carries no evidence; its order would only add noise to the fusion.
-        return [(cid, sim) for cid, sim in self.library.vectors.query(vec, n, chunk_where(f)) if sim > 0]
+        return [(cid, sim) for cid, sim in self.library.search_vectors(vec, n, chunk_where(f)) if sim > 0]
 
     # --- fusion ------------------------------------------------------------------------------------
 
