@@ -21,14 +21,14 @@ QS_MEANING_MIN = 0.35
 
 
 def asked_fact(intent: Intent) -> tuple[str, int | None] | None:
-    """("score", qs) or ("rating", None) when the question asks for one of those facts, else None."""
+    """("score", qs) when the question asks for a quality statement's score, else None. (The overall rating is
+    left to the ranker: with detection as it stands, answering it from the scorecard refused more questions
+    the documents answer than it gained, under cross-validation.)"""
     if intent.kind == "score":
         qs = min(intent.qs) if intent.qs else None
         if qs is None and intent.qs_similarity and max(intent.qs_similarity) >= QS_MEANING_MIN:
             qs = intent.best_qs()
         return ("score", qs) if qs else None
-    if intent.kind == "rating" and not intent.qs and not intent.years:
-        return ("rating", None)
     return None
 
 
@@ -58,6 +58,8 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
             if f.rating and f.rating_citation is not None:
                 cite, value = f.rating_citation, f"Overall rating: {f.rating}"
                 break
+    if cite is None and card is None:
+        return None  # no stated scores for this council at all: the ranker looks in its documents
     if cite is None:
         return Answer(
             question=intent.question, answer=f"The library does not say. {missing}", refused=True,
