@@ -289,14 +289,21 @@ def filter_options(fn: F) -> F:
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", required=False)
 @click.option("-k", "k", default=10, show_default=True, help="How many passages.")
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSONL: one {'q': ..., optional filters and k} a line; one JSON list of passages a line out.",
+)
 @filter_options
 @store_option
 @chroma_url_option
 @json_option
 @friendly
-def search(query: str, k: int, store: str | None, as_json: bool, **filter_values: str | None) -> None:
+def search(
+    query: str | None, k: int, batch: str | None, store: str | None, as_json: bool, **filter_values: str | None
+) -> None:
     """Hybrid (lexical + dense) search; passages best first.
 
     Example:
@@ -304,10 +311,31 @@ def search(query: str, k: int, store: str | None, as_json: bool, **filter_values
         cqc-assistant search "occupational therapy waiting" --council Liverpool --json
     """
     from .index.retriever import HybridRetriever, make_filters
+    from .models import Passage
 
+    if bool(query) == bool(batch):
+        raise click.UsageError("give either a QUERY or --batch FILE")
     lib = open_library(store)
+    retriever = HybridRetriever(lib)
+    if batch is not None:
+        for line in _batch_lines(batch):
+            found: list[Passage] = []
+            try:
+                line_filters = {**filter_values, **{f: line[f] for f in _FILTER_NAMES if line.get(f) is not None}}
+                found = retriever.search(str(line["q"]), make_filters(lib, **line_filters), int(line.get("k", k)))
+                data: object = [p.to_json() for p in found]
+            except CqcAssistantError as exc:
+                data = {"q": line["q"], "error": str(exc)}
+            if as_json:
+                emit_json(data)
+            else:
+                click.echo(f"Q: {line['q']}")
+                for i, p in enumerate(found, 1):
+                    click.echo(f"  [{i}] {p.title[:60]} › {p.section[:50]} ({p.doc_id} {p.start}-{p.end})")
+        return
+    assert query is not None
     filters = make_filters(lib, **filter_values)
-    passages = HybridRetriever(lib).search(query, filters, k)
+    passages = retriever.search(query, filters, k)
     if as_json:
         emit_json([p.to_json() for p in passages])
         return
@@ -316,6 +344,33 @@ def search(query: str, k: int, store: str | None, as_json: bool, **filter_values
     for i, p in enumerate(passages, 1):
         click.echo(f"[{i}] {p.title[:60]} › {p.section[:50]}  ({p.doc_id} {p.start}-{p.end}, score {p.score:.4f})")
         click.echo("    " + " ".join(p.text.split())[:400])
+
+
+_FILTER_NAMES = ("council", "kind", "theme", "qs", "since", "until")
+
+
+def _batch_lines(path: str) -> list[dict[str, Any]]:
+    """A search batch: JSON objects with a 'q' (a plain line is a query with no filters)."""
+    out: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8") as fh:
+        for n, raw in enumerate(fh, 1):
+            raw = raw.strip()
+            if not raw:
+                continue
+            if not raw.startswith("{"):
+                out.append({"q": raw})
+                continue
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError:
+                obj = None
+            if not isinstance(obj, dict) or not str(obj.get("q") or "").strip():
+                raise click.ClickException(f"{path}:{n}: not a JSON object with a 'q' field")
+            k = obj.get("k")
+            if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
+                raise click.ClickException(f"{path}:{n}: 'k' must be a whole number")
+            out.append(obj)
+    return out
 
 
 @cli.command()

@@ -21,6 +21,7 @@ __all__ = [
     "REPORT_PAGE_LINES",
     "SCORE_LABELS",
     "QUALITY_STATEMENTS",
+    "QS_DESCRIPTIONS",
     "THEMES",
     "QualityStatement",
     "Theme",
@@ -145,6 +146,30 @@ QUALITY_STATEMENTS: tuple[QualityStatement, ...] = (
     ),
     QualityStatement(9, 4, "Learning, improvement and innovation", "learning"),
 )
+
+# What each quality statement is about, in plain words (our summary of CQC's "we statements", DOMAIN.md §2):
+# a question is matched to a statement by meaning through these, when it does not name one.
+QS_DESCRIPTIONS: dict[int, str] = {
+    1: "Assessing and reviewing people's care and support needs and carers' needs: Care Act assessments, "
+    "waiting lists for assessment, reviews, occupational therapy, eligibility, financial assessments, "
+    "the front door and first contact.",
+    2: "Helping people stay well and independent and preventing, reducing or delaying the need for care: "
+    "prevention, early help, information and advice, reablement, equipment, adaptations, unpaid carers' support.",
+    3: "Fair access and equal outcomes for everyone: understanding and reducing inequality, diversity, "
+    "seldom-heard groups, ethnic minorities, interpreters, accessible information and communication.",
+    4: "Enough good-quality care available locally: commissioning, market shaping, care homes, home care, "
+    "providers, choice, direct payments, continuity of care and joined-up services with health.",
+    5: "Working in partnership with the NHS, other agencies, the voluntary and community sector and local "
+    "communities: integration, shared funding, co-production and joint work.",
+    6: "Keeping people safe when they move between services: hospital discharge, moving from children's to "
+    "adults' services (transitions), safe systems of care, risk management and continuity in emergencies.",
+    7: "Safeguarding adults from abuse and neglect: safeguarding enquiries and concerns, the safeguarding "
+    "adults board, making safeguarding personal, deprivation of liberty safeguards and protecting people.",
+    8: "Leadership, governance, management and sustainability: strategy, accountability, oversight, budgets "
+    "and finances, workforce, staff, risk, performance and political and senior leadership.",
+    9: "Learning, improvement and innovation: learning from feedback and complaints, continuous improvement, "
+    "innovation, research, co-production of change and new ways of working.",
+}
 
 RATINGS: tuple[str, ...] = ("Inadequate", "Requires improvement", "Good", "Outstanding")
 

@@ -155,8 +155,12 @@ class Answer:
     notice: str | None = None
     mode: str = "extractive"
     confidence: float = 0.0  # the best sentence's support score; refusals fall below the threshold
+    closest: tuple[Citation, ...] = ()  # a refusal's nearest passages: they do NOT answer the question
 
     def to_json(self) -> dict[str, Any]:
+        closest = [
+            {k: c.to_json()[k] for k in ("doc_id", "title", "section", "start", "end", "quote")} for c in self.closest
+        ]
         return {
             "question": self.question,
             "answer": self.answer,
@@ -167,4 +171,5 @@ class Answer:
             "notice": self.notice,
             "mode": self.mode,
             "confidence": round(self.confidence, 3),
+            "closest": closest,
         }
