@@ -170,8 +170,11 @@ def docs(store: str | None, as_json: bool) -> None:
     if not records:
         click.echo("The library is empty: add documents with `cqc-assistant ingest PATH`.")
     for d in records:
-        facts = " · ".join(x for x in (d.council, d.kind, d.date, d.rating) if x)
-        click.echo(f"{d.doc_id}  {d.title[:70]}\n    {facts}  ({d.n_chunks} chunks)")
+        marked = [(x, name in d.corrected) for name, x in (("council", d.council), ("kind", d.kind),
+                  ("date", d.date), ("rating", d.rating)) if x]  # fmt: skip
+        facts = " · ".join(x + ("*" if fixed else "") for x, fixed in marked)
+        note = "  * corrected by a user" if d.corrected else ""
+        click.echo(f"{d.doc_id}  {d.title[:70]}\n    {facts}  ({d.n_chunks} chunks){note}")
 
 
 @cli.command()
@@ -196,7 +199,11 @@ def show(doc_id: str, with_text: bool, store: str | None, as_json: bool) -> None
         emit_json(data)
         return
     for key, value in doc.to_json().items():
-        click.echo(f"{key:14} {value}")
+        if key in ("corrected", "detected"):
+            continue
+        fixed = [f for f in doc.corrected if f == key or (key == "scores" and f.startswith("score:"))]
+        found = "; ".join(f"{f} was {doc.detected[f]!r}" for f in fixed)
+        click.echo(f"{key:14} {value}" + (f"  (corrected by a user; detected: {found})" if fixed else ""))
     click.echo("sections:")
     for s in sections:
         tags = " ".join(f"{k}={v}" for k, v in (("theme", s.theme), ("qs", s.qs), ("score", s.score)) if v)
@@ -213,6 +220,78 @@ def remove(doc_id: str, store: str | None) -> None:
     lib = open_library(store)
     doc = lib.remove(doc_id)
     click.echo(f"removed {doc.doc_id}  {doc.title}")
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--council", help="The council (several: separated by ';').")
+@click.option("--kind", help="Document kind: " + ", ".join(KINDS) + ".")
+@click.option("--date", help="Publication date YYYY-MM-DD, YYYY-MM or YYYY ('none': undated).")
+@click.option("--rating", help="Overall CQC rating the document states ('none': it states none).")
+@click.option("--percent", help="Overall percentage the document states, 25-100 ('none': it states none).")
+@click.option(
+    "--score",
+    "scores",
+    multiple=True,
+    metavar="QS=N",
+    help="A quality statement score the document states: QS by number or name (as `rate --qs`), N 1-4, "
+    "'na' (the document says it was not assessed) or 'none' (it states no score). Repeatable.",
+)
+@click.option(
+    "--clear",
+    "clear",
+    multiple=True,
+    metavar="FIELD",
+    help="Drop a correction, back to what was detected: council, kind, date, rating, percent, score:QS, "
+    "scores or all. Repeatable.",
+)
+@store_option
+@chroma_url_option
+@json_option
+@friendly
+def edit(
+    doc_id: str,
+    council: str | None,
+    kind: str | None,
+    date: str | None,
+    rating: str | None,
+    percent: str | None,
+    scores: tuple[str, ...],
+    clear: tuple[str, ...],
+    store: str | None,
+    as_json: bool,
+) -> None:
+    """Correct what was detected about a document (DOC_ID or a unique prefix of it).
+
+    A correction is kept apart from detection, wins over it everywhere (listing, search filters,
+    scorecards, the app), survives a re-ingest of the same content and goes into the audit log.
+
+    Examples:
+
+    \b
+        cqc-assistant edit 3f2a --council "Wyvernshire County Council" --kind cqc_press_release
+        cqc-assistant edit 3f2a --date 2025-05-02 --rating good --score safeguarding=3 --score 9=2
+        cqc-assistant edit 3f2a --clear rating
+    """
+    import os
+
+    from .corrections import parse_edit
+
+    lib = open_library(store)
+    doc = lib.document(doc_id)
+    change = parse_edit(
+        doc.corrected, council=council, kind=kind, date=date, rating=rating, percent=percent, scores=scores,
+        clear=clear,
+    )  # fmt: skip
+    after = lib.correct(doc.doc_id, change.values, change.clear, user=os.environ.get("USER") or None)
+    if as_json:
+        emit_json(after.to_json())
+        return
+    click.echo(f"corrected {after.doc_id}  {after.title}")
+    for name, value in change.values.items():
+        click.echo(f"  {name}: set to {value!r}")
+    for name in change.clear:
+        click.echo(f"  {name}: correction dropped, back to what was detected")
 
 
 def filter_options(fn: F) -> F:
@@ -234,14 +313,21 @@ def filter_options(fn: F) -> F:
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", required=False)
 @click.option("-k", "k", default=10, show_default=True, help="How many passages.")
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSONL: one {'q': ..., optional filters and k} a line; one JSON list of passages a line out.",
+)
 @filter_options
 @store_option
 @chroma_url_option
 @json_option
 @friendly
-def search(query: str, k: int, store: str | None, as_json: bool, **filter_values: str | None) -> None:
+def search(
+    query: str | None, k: int, batch: str | None, store: str | None, as_json: bool, **filter_values: str | None
+) -> None:
     """Hybrid (lexical + dense) search; passages best first.
 
     Example:
@@ -249,10 +335,31 @@ def search(query: str, k: int, store: str | None, as_json: bool, **filter_values
         cqc-assistant search "occupational therapy waiting" --council Liverpool --json
     """
     from .index.retriever import HybridRetriever, make_filters
+    from .models import Passage
 
+    if bool(query) == bool(batch):
+        raise click.UsageError("give either a QUERY or --batch FILE")
     lib = open_library(store, embeds=True)
+    retriever = HybridRetriever(lib)
+    if batch is not None:
+        for line in _batch_lines(batch):
+            found: list[Passage] = []
+            try:
+                line_filters = {**filter_values, **{f: line[f] for f in _FILTER_NAMES if line.get(f) is not None}}
+                found = retriever.search(str(line["q"]), make_filters(lib, **line_filters), int(line.get("k", k)))
+                data: object = [p.to_json() for p in found]
+            except CqcAssistantError as exc:
+                data = {"q": line["q"], "error": str(exc)}
+            if as_json:
+                emit_json(data)
+            else:
+                click.echo(f"Q: {line['q']}")
+                for i, p in enumerate(found, 1):
+                    click.echo(f"  [{i}] {p.title[:60]} › {p.section[:50]} ({p.doc_id} {p.start}-{p.end})")
+        return
+    assert query is not None
     filters = make_filters(lib, **filter_values)
-    passages = HybridRetriever(lib).search(query, filters, k)
+    passages = retriever.search(query, filters, k)
     if as_json:
         emit_json([p.to_json() for p in passages])
         return
@@ -261,6 +368,33 @@ def search(query: str, k: int, store: str | None, as_json: bool, **filter_values
     for i, p in enumerate(passages, 1):
         click.echo(f"[{i}] {p.title[:60]} › {p.section[:50]}  ({p.doc_id} {p.start}-{p.end}, score {p.score:.4f})")
         click.echo("    " + " ".join(p.text.split())[:400])
+
+
+_FILTER_NAMES = ("council", "kind", "theme", "qs", "since", "until")
+
+
+def _batch_lines(path: str) -> list[dict[str, Any]]:
+    """A search batch: JSON objects with a 'q' (a plain line is a query with no filters)."""
+    out: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8") as fh:
+        for n, raw in enumerate(fh, 1):
+            raw = raw.strip()
+            if not raw:
+                continue
+            if not raw.startswith("{"):
+                out.append({"q": raw})
+                continue
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError:
+                obj = None
+            if not isinstance(obj, dict) or not str(obj.get("q") or "").strip():
+                raise click.ClickException(f"{path}:{n}: not a JSON object with a 'q' field")
+            k = obj.get("k")
+            if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
+                raise click.ClickException(f"{path}:{n}: 'k' must be a whole number")
+            out.append(obj)
+    return out
 
 
 @cli.command()
@@ -347,7 +481,12 @@ def _print_answer(result: Answer) -> None:
     help="A score by quality statement (number, name or URL segment), e.g. --qs safeguarding=2; "
     "repeatable. With --method evidence-category: --qs safeguarding=3,3,2,4.",
 )
-@click.option("--what-if", "show_what_if", is_flag=True, help="List the smallest score rises that reach the next band.")
+@click.option(
+    "--what-if",
+    "show_what_if",
+    is_flag=True,
+    help="List the smallest score changes that reach the band above and the band below.",
+)
 @click.option(
     "--method",
     type=click.Choice(["current", "evidence-category"]),
@@ -387,61 +526,27 @@ def rate(
         cqc-assistant rate --qs safeguarding=2 --qs needs=3
         cqc-assistant rate --method evidence-category 3,3,2,4 3,3,3 - 2,3,3,3
     """
-    from .domain import quality_statement
-    from .rating import parse_evidence_categories, parse_scores, rate_legacy, what_if, what_if_count
+    from .rating import parse_evidence_categories, parse_scores, rate_legacy
     from .rating import rate as rate_scores
+    from .rating_report import rate_lines
+    from .what_if import ways, ways_count, what_if, what_if_count
 
     if method == "evidence-category":
         result = rate_legacy(parse_evidence_categories(scores, named), indicative=indicative)
     else:
         result = rate_scores(parse_scores(scores, named), indicative=indicative)
-    options = what_if(result, limit=20 if as_json else 10) if show_what_if else []
-    if as_json:
-        data = result.to_json()
-        if show_what_if:
-            data["what_if"] = [o.to_json() for o in options]
-            data["what_if_total"] = what_if_count(result)
-        emit_json(data)
+    if not as_json:
+        click.echo("\n".join(rate_lines(result, indicative=indicative, show_what_if=show_what_if)))
         return
-    shown = " ".join(f"QS{n}={'-' if s is None else s}" for n, s in result.scores.items())
-    click.echo(f"Rating:     {result.rating}{' (indicative)' if indicative else ''}")
-    click.echo(f"Percent:    {result.percent}% (published figure: ceiling of the exact value)")
-    click.echo(
-        f"Exact:      {result.percent_exact_display:.2f}% = {result.total}/{result.maximum} points "
-        f"over {_plural(result.n, 'quality statement')}"
-    )
-    click.echo(f"Scores:     {shown}")
-    for item in result.legacy:
-        cats = ",".join(str(c) for c in item.categories)
-        name = quality_statement(item.qs).name
-        click.echo(f"  QS{item.qs} {name}: categories {cats} → {item.percent}% → score {item.score}")
-    click.echo(f"Derivation: {result.derivation}")
-    if result.boundary_warning:
-        click.echo(f"Boundary:   {result.boundary_warning}")
-    if result.next_band is None:
-        click.echo("Next band:  none (Outstanding is the top band)")
-    else:
-        nb = result.next_band
-        click.echo(
-            f"Next band:  {nb.rating} is {_plural(nb.points_needed, 'percentage point')} away "
-            f"(at least {_plural(nb.steps_needed, 'score step')} of +1)"
-        )
-    for warning in result.warnings:
-        if warning != result.boundary_warning:
-            click.echo(f"Note:       {warning}")
+    data = result.to_json()
     if show_what_if:
-        if not options:
-            click.echo("What if:    no higher band to reach")
-        else:
-            total = what_if_count(result)
-            more = f", showing {len(options)} of {total}" if total > len(options) else ""
-            click.echo(f"What if ({_plural(options[0].steps, 'step')} to {options[0].rating}{more}):")
-            for option in options:
-                click.echo(f"  - {option.describe()}")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+        data["what_if"] = [o.to_json() for o in what_if(result, limit=20)]
+        data["what_if_total"] = what_if_count(result)
+        data["what_if_ways"] = [w.to_json() for w in ways(result, "up")]
+        data["what_if_ways_total"] = ways_count(result, "up")
+        data["what_if_down"] = [w.to_json() for w in ways(result, "down")]
+        data["what_if_down_total"] = ways_count(result, "down")
+    emit_json(data)
 
 
 @cli.command()
@@ -454,8 +559,10 @@ def scorecard(council: str | None, store: str | None, as_json: bool) -> None:
     """Show each council's stated QS scores with citations, beside the calculator's rating.
 
     Scores come from CQC quality-statement pages (the `Score: N` line) and press releases (the list
-    of nine); every score cites the passage that states it. The computed % and rating are set beside
-    every rating or % the council's documents state, and any disagreement is flagged. COUNCIL is
+    of nine); every score cites the passage that states it, and the card says how many of the nine it
+    found. A % and rating are computed only when all nine are found (or a document says the others
+    were not assessed), then set beside every rating or % the council's documents state; any
+    disagreement is flagged. COUNCIL is
     optional ('wyvernshire' matches 'Wyvernshire County Council'); without it, every council with
     stated scores is shown.
 
@@ -483,11 +590,14 @@ def _print_council_scorecard(c: Any) -> None:
     from .scorecard import CouncilScorecard
 
     assert isinstance(c, CouncilScorecard)
-    click.echo(c.council)
+    click.echo(f"{c.council}: {c.summary}")
     for e in c.entries:
-        score = "-" if e.score is None else str(e.score)
-        click.echo(f"  QS{e.qs} {e.name[:44]:44} {score}")
+        shown = e.status if e.score is None else str(e.score)
+        click.echo(f"  QS{e.qs} {e.name[:44]:44} {shown}" + ("  ! documents disagree:" if e.conflict else ""))
         for s in e.statements:
+            if s.corrected:
+                click.echo(f"      {s.score}  corrected by a user for {s.kind} {s.doc_id} (no passage states it)")
+                continue
             if s.citation is None:
                 click.echo(f"      {s.score}  {s.kind} {s.doc_id} (passage not located)")
                 continue
@@ -495,6 +605,8 @@ def _print_council_scorecard(c: Any) -> None:
             where = cite.title[:60] + (f" › {cite.section[:40]}" if cite.section != cite.title else "")
             span = f"{cite.doc_id} {cite.start}-{cite.end}"
             click.echo(f'      {s.score}  [{cite.n}] {where} ({span}) "{cite.quote[:70]}"')
+        for doc_id in e.not_assessed_in:
+            click.echo(f"      not assessed, says {doc_id}")
         if e.conflict:
             click.echo(f"      ! {e.conflict}")
     if c.result is not None:
@@ -502,17 +614,26 @@ def _print_council_scorecard(c: Any) -> None:
         click.echo(f"  Computed: {r.total}/{r.maximum} = {r.percent_exact_display:.2f}% → {r.percent}% → {r.rating}")
         if r.boundary_warning:
             click.echo(f"  Boundary: {r.boundary_warning}")
+    else:
+        click.echo(f"  Computed: none; {c.not_computed}")
     for f in c.stated:
         figures = ", ".join(x for x in (f.rating, None if f.percent is None else f"{f.percent}%") if x)
-        verdict = "agrees" if f.agrees else "DISAGREES: " + "; ".join(f.mismatches)
-        click.echo(f"  Stated: {figures} in {f.kind} {f.doc_id} ({f.title[:50]}) — {verdict}")
+        if f.agrees is None:
+            verdict = "not checked: nothing computed to compare with"
+        else:
+            verdict = "agrees with the calculator" if f.agrees else "DISAGREES: " + "; ".join(f.mismatches)
+        fixed = f" (corrected by a user: {', '.join(f.corrected)})" if f.corrected else ""
+        click.echo(f"  Stated: {figures}{fixed} in {f.kind} {f.doc_id} ({f.title[:50]}) — {verdict}")
         for figure_cite in (f.rating_citation, f.percent_citation):
             if figure_cite is not None:
                 fc = figure_cite
                 click.echo(f'      [{fc.n}] ({fc.doc_id} {fc.start}-{fc.end}) "{fc.quote[:90]}"')
     for warning in c.warnings:
         click.echo(f"  ! {warning}")
-    click.echo(f"  Verdict: {'consistent' if c.agrees else 'INCONSISTENT: see the lines marked above'}")
+    if c.agrees is None:
+        click.echo(f"  Verdict: no documents disagree; {c.summary}, so nothing was computed to check against")
+    else:
+        click.echo(f"  Verdict: {'consistent' if c.agrees else 'INCONSISTENT: see the lines marked above'}")
 
 
 # --- store checks and the audit log ------------------------------------------------------------------
@@ -571,10 +692,16 @@ def check(repair: bool, store: str | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--since", help="Only answers given on or after this UTC date (YYYY-MM-DD).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per answer.")
+@click.option(
+    "--corrections",
+    "corrections",
+    is_flag=True,
+    help="List the corrections users made to documents' detected facts instead of the answers.",
+)
 @store_option
 @json_option
 @friendly
-def audit(since: str | None, as_csv: bool, store: str | None, as_json: bool) -> None:
+def audit(since: str | None, as_csv: bool, corrections: bool, store: str | None, as_json: bool) -> None:
     """List the answers given: when, the question and filters, the answer, what it cited, the library version.
 
     Entries older than CQC_ASSISTANT_AUDIT_RETENTION_DAYS (default 365) are pruned when the log is opened.
@@ -593,6 +720,22 @@ def audit(since: str | None, as_csv: bool, store: str | None, as_json: bool) -> 
     if since is not None:
         parse_since(since)
     settings = Settings.from_env(store=store)
+    if corrections:
+        if as_csv:
+            raise click.UsageError("--csv lists answers; use --json with --corrections")
+        edits = []
+        if (settings.home / FILE_NAME).is_file():
+            with AuditLog.for_settings(settings) as log:
+                edits = log.corrections(since)
+        if as_json:
+            emit_json([edit.to_json() for edit in edits])
+        for edit in [] if as_json else edits:
+            who = f" by {edit.user}" if edit.user else ""
+            change = f"{edit.before!r} → {edit.after!r} (detected {edit.detected!r})"
+            click.echo(f"{edit.at}  #{edit.id} {edit.doc_id} {edit.field} {edit.action}{who}: {change}")
+        if not edits and not as_json:
+            click.echo("No corrections recorded" + (f" since {since}." if since else " yet."))
+        return
     if (settings.home / FILE_NAME).is_file():
         with AuditLog.for_settings(settings) as log:
             entries = log.entries(since)
@@ -659,7 +802,7 @@ def export_cmd(
     """
     from pathlib import Path
 
-    from .export import export_answer, export_briefing, export_filename
+    from .export import export_answer, export_briefing, export_filename, library_facts
 
     if bool(question) == bool(briefing_council):
         raise click.UsageError("give either a QUESTION or --briefing COUNCIL")
@@ -671,7 +814,7 @@ def export_cmd(
         if unused:
             raise click.UsageError(f"--briefing takes only --qs, not --{unused[0]}")
         brief = build_briefing(lib, briefing_council, filter_values.get("qs"))
-        data = export_briefing(brief, fmt)
+        data = export_briefing(brief, fmt, library=library_facts(lib, brief.citations()))
         stem = brief.title
     else:
         from .answer import Assistant
@@ -683,7 +826,7 @@ def export_cmd(
         if notice:
             click.echo(f"notice: {notice}", err=True)
         answer = Assistant(lib, chat=chat).ask(question, make_filters(lib, **filter_values))
-        data = export_answer(answer, fmt, library_version=lib.version())
+        data = export_answer(answer, fmt, library=library_facts(lib, answer.citations))
         stem = f"cqc-answer-{question}"
     if output == "-":
         sys.stdout.buffer.write(data)

@@ -8,22 +8,29 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
 from .embedding import Embedder, Vector
-from .errors import StoreError, StoreLockedError
+from .errors import QueryError, StoreError, StoreLockedError
 from .index.catalogue import Catalogue, DocRecord, SectionRecord
+from .index.corrected import CORRECTABLE
 from .index.vectors import COLLECTION, VectorStore
 
 REBUILDING = "vectors_rebuilding"  # catalogue meta key, set while the vectors are rebuilt from the catalogue
+WRITTEN = "vectors_written"  # catalogue meta key: a new token each time a writer is done changing the vectors
+DEGRADED = (
+    "Answered from the keyword index only: the vector index could not be brought up to date ({}). "
+    "If this persists, restart the app or run `cqc-assistant check --repair`."
+)
 
 
 class Library:
@@ -47,6 +54,11 @@ class Library:
         self._open_vectors = open_vectors
         self._vectors_lock = threading.Lock()
         self._query_vectors: dict[str, Vector] = {}
+        self._local = threading.local()  # per question: see reading()
+        self._refresh_lock = threading.Lock()
+        self._vector_problem: str | None = None  # why the last refresh failed
+        self._announced = False  # this writer has told readers it writes vectors
+        self.refreshes = 0  # how often this library brought its view of the vectors up to date
 
     @property
     def vectors(self) -> VectorStore:
@@ -55,7 +67,9 @@ class Library:
             with self._vectors_lock:
                 if self._vectors is None:
                     assert self._open_vectors is not None
-                    self._vectors = self._open_vectors()
+                    store = self._open_vectors()
+                    store.on_write = self._announce
+                    self._vectors = store
         return self._vectors
 
     @vectors.setter
@@ -77,7 +91,7 @@ class Library:
         home = settings.home
         cat_path = home / "catalogue.sqlite3"
         url = settings.chroma_url
-        recorded, has_docs = _peek(cat_path)
+        recorded, has_docs, written = _peek(cat_path)
         store_id = (recorded or uuid.uuid4().hex[:16]) if url else None
         elsewhere = (
             f"the catalogue in {home} lists documents, but the Chroma collection {{}} is empty: their "
@@ -85,7 +99,7 @@ class Library:
             "at the server that holds them, or ingest into a fresh --store"
         )
 
-        def vector_store(sid: str | None) -> VectorStore:
+        def vector_store(sid: str | None, token: str | None) -> VectorStore:
             if has_docs and not url and not (home / "chroma").is_dir():
                 raise StoreError(elsewhere.format(f"{COLLECTION!r} in {home / 'chroma'}"))
             return VectorStore(
@@ -94,9 +108,10 @@ class Library:
                 dimension=embedder.dimension,
                 url=url,
                 collection=server_collection(sid) if sid else COLLECTION,
+                written=token,
             )
 
-        def attach(vectors: VectorStore, catalogue: Catalogue) -> VectorStore:
+        def attach(vectors: VectorStore, catalogue: Catalogue, token: str | None) -> VectorStore:
             """The checks that need both sides; the store to use (another process's, when it claimed first)."""
             if has_docs and _looks_empty(vectors) and catalogue.get_meta(REBUILDING) is None:
                 if url and recorded is None:  # made just now, for nothing: take it away again
@@ -106,22 +121,29 @@ class Library:
                 catalogue.db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (store_id,))
                 claimed = catalogue.get_meta("store_id")
                 if claimed != store_id:  # another process created this store at the same moment
-                    vectors = vector_store(claimed)
+                    vectors = vector_store(claimed, token)
             vectors.lookup = CatalogueChunks(catalogue)
             return vectors
 
         if lazy_vectors and cat_path.is_file():  # a new store is checked now: a bad URL must write nothing
-            catalogue = Catalogue(cat_path)
-            return cls(settings, embedder, catalogue, open_vectors=lambda: attach(vector_store(store_id), catalogue))
-        vectors = vector_store(store_id)
+            cat = Catalogue(cat_path)
+
+            def open_vectors() -> VectorStore:
+                token = cat.get_meta(WRITTEN)  # read first: the view opened next has at least these writes
+                return attach(vector_store(store_id, token), cat, token)
+
+            return cls(settings, embedder, cat, open_vectors=open_vectors)
+        vectors = vector_store(store_id, written)
         home.mkdir(parents=True, exist_ok=True)
         catalogue = Catalogue(cat_path)
         try:
-            vectors = attach(vectors, catalogue)
+            vectors = attach(vectors, catalogue, written)
         except BaseException:
             catalogue.close()
             raise
-        return cls(settings, embedder, catalogue, vectors)
+        library = cls(settings, embedder, catalogue, vectors)
+        vectors.on_write = library._announce
+        return library
 
     def close(self) -> None:
         self.catalogue.close()
@@ -141,26 +163,52 @@ class Library:
                 raise StoreLockedError(
                     f"another ingest or remove is writing to {self.settings.home}; try again when it has finished"
                 ) from None
-            if recover:
-                self.recover()
-            yield
+            # Write on a view of the vectors that has what other processes wrote (a view that cannot be
+            # brought up to date is rebuilt from the catalogue by the recovery).
+            self.sync_vectors()
+            self._announced = False
+            try:
+                if recover:
+                    self.recover()
+                yield
+            finally:
+                if self._announced:  # done: readers refresh again, onto everything this writer wrote
+                    self._new_token()
         finally:
             os.close(fd)
+
+    def _announce(self) -> None:
+        """Before a writer's first write to Chroma: a new token, so that readers in every process (and the
+        next writer, should this one be killed) know that the vectors they read may have changed."""
+        if not self._announced:
+            self._new_token()
+            self._announced = True
+
+    def _new_token(self) -> None:
+        token = uuid.uuid4().hex
+        self.catalogue.set_meta(WRITTEN, token)
+        self.vectors.wrote(token)  # this process's own view has its own writes
 
     def recover(self) -> None:
         """Finish what a killed writer left: drop pending versions and retire the ones marked for deletion.
 
         Chroma's embedded index is not written atomically, so a writer killed while Chroma persisted it can
-        leave it unreadable; then (or when such a rebuild was itself cut short) the vectors are rebuilt from
-        the catalogue, which is the record.
+        leave it unreadable; then (or when such a rebuild was itself cut short, or this process's view of
+        the vectors cannot be brought up to date) the vectors are rebuilt from the catalogue, the record.
         """
-        damaged = self.catalogue.get_meta(REBUILDING) is not None or not self.vectors_readable()
+        damaged = (
+            self.catalogue.get_meta(REBUILDING) is not None
+            or self._vector_problem is not None
+            or not self.vectors_readable()
+        )
         for doc_id in self.catalogue.unfinished():
             if not damaged:
                 self.vectors.delete_doc(doc_id)
             self.catalogue.purge(doc_id)
         if damaged:
             self.rebuild_vectors()
+        for doc_id in self.catalogue.stale_vector_meta():  # a correction's metadata update cut short
+            self.sync_vector_meta(doc_id)
 
     def vectors_readable(self) -> bool:
         """A quick probe: Chroma answers counts and ids from SQLite even when its index files are damaged,
@@ -185,6 +233,7 @@ class Library:
         from .ingest.pipeline import stored_vectors
 
         self.catalogue.set_meta(REBUILDING, "1")
+        self._announce()
         chroma_dir = self.settings.home / "chroma"
         embedded = self.settings.chroma_url is None and chroma_dir.is_dir()
         old_segments = [p for p in chroma_dir.iterdir() if p.is_dir()] if embedded else []
@@ -198,8 +247,11 @@ class Library:
             dimension=self.embedder.dimension,
             url=self.settings.chroma_url,
             collection=self.vectors.name,
+            written=self.vectors.seen,
         )
         self.vectors.lookup = CatalogueChunks(self.catalogue)
+        self.vectors.on_write = self._announce
+        self._vector_problem = None
         n = 0
         for ids, vectors, metadatas in stored_vectors(self):
             self.vectors.add(ids, vectors, metadatas)
@@ -209,10 +261,67 @@ class Library:
 
     # --- reads --------------------------------------------------------------------------------------
 
-    def reading(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def reading(self) -> Iterator[None]:
         """One consistent view of the catalogue for a question's reads, even while a writer replaces
-        documents (see `Catalogue.snapshot`); re-entrant, and safe for threads sharing this Library."""
-        return self.catalogue.snapshot()
+        documents (see `Catalogue.snapshot`); re-entrant, and safe for threads sharing this Library.
+
+        On entry the view of the vectors is brought up to date with what other processes wrote.
+        """
+        with self.catalogue.snapshot():
+            depth = getattr(self._local, "depth", 0)
+            if depth == 0:
+                self._local.degraded = None
+                self.sync_vectors()
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+
+    def sync_vectors(self) -> None:
+        """Embedded: when a writer (in any process) changed the vectors since this view was opened, open a
+        fresh one. A failure is kept for `search_vectors` (answers fall back to the lexical side) and the
+        next call tries again. A server needs no refresh: every process reads the server's state."""
+        if self.settings.chroma_url is not None:
+            return
+        token = self.catalogue.get_meta(WRITTEN)
+        if token == self.vectors.seen:
+            return
+        with self._refresh_lock:
+            if token == self.vectors.seen:
+                return
+            try:
+                self.vectors.refresh(token)
+                self.refreshes += 1
+                self._vector_problem = None
+            except StoreError as exc:
+                self._vector_problem = str(exc)
+
+    def search_vectors(self, vector: Vector, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """The dense side of a search. A read that fails (a view left stale by another process's writes, a
+        collection rebuilt meanwhile) is retried once on a fresh view; a second failure raises StoreError,
+        which the search turns into a lexical-only answer marked degraded (`degraded`)."""
+        problem = self._vector_problem
+        if problem is not None:
+            raise StoreError(problem)
+        view = self.vectors.client
+        try:
+            return self.vectors.query(vector, k, where)
+        except StoreError:
+            token = self.catalogue.get_meta(WRITTEN)
+            with self._refresh_lock:
+                self.vectors.refresh(token, failed=view)
+                self.refreshes += 1
+            return self.vectors.query(vector, k, where)
+
+    def degrade(self, exc: StoreError) -> None:
+        """Record, for the question this thread is answering, that its dense side could not be read."""
+        self._local.degraded = DEGRADED.format(str(exc).rstrip("."))
+
+    def degraded(self) -> str | None:
+        """The notice for the current question when its dense side could not be read, else None."""
+        return getattr(self._local, "degraded", None)
 
     def embed_query(self, text: str) -> Vector:
         """A question is embedded once: the dense search and the choice of answering sentences share the
@@ -240,7 +349,66 @@ class Library:
     def version(self) -> int:
         return self.catalogue.library_version()
 
+    def corrections(self, doc_id: str) -> dict[str, Any]:
+        """A document's (id or unique prefix) corrected fields → values; detection's are `document().detected`."""
+        return self.catalogue.corrections(self.catalogue.document(doc_id).doc_id)
+
     # --- writes -------------------------------------------------------------------------------------
+
+    def correct(
+        self,
+        doc_id: str,
+        values: dict[str, Any] | None = None,
+        clear: Sequence[str] = (),
+        *,
+        user: str | None = None,
+    ) -> DocRecord:
+        """Correct a document's facts (checked values, see `corrections.parse_edit`) or drop corrections.
+
+        The corrections and the document's chunk rows (what the council, kind and date filters read) change
+        in one catalogue transaction, then its vectors' Chroma metadata; a writer killed in between leaves
+        a mark the next writer's recovery finishes. Each change goes into the audit log. Returns the
+        document as now read.
+        """
+        values = dict(values or {})
+        unknown = [f for f in [*values, *clear] if f not in CORRECTABLE and not re.fullmatch(r"score:[1-9]", f)]
+        if unknown:
+            raise QueryError(f"{unknown[0]!r} is not a fact a user can correct")
+        with self.writer():
+            before = self.catalogue.document(doc_id)
+            self.catalogue.correct(before.doc_id, values, clear)
+            self.sync_vector_meta(before.doc_id)
+            after = self.catalogue.document(before.doc_id)
+            version = self.version()
+        changes = [
+            (name, "clear" if name in clear else "set", _fact(before, name, detected=True),
+             _fact(before, name), _fact(after, name))
+            for name in [*values, *clear]
+        ]  # fmt: skip
+        from .audit import AuditLog
+
+        with AuditLog.for_settings(self.settings) as log:
+            log.record_correction(before.doc_id, before.title, changes, library_version=version, user=user)
+        return after
+
+    def sync_vector_meta(self, doc_id: str) -> None:
+        """Bring a document's Chroma metadata to its chunk rows (a key the rows no longer give is dropped)."""
+        ids, metas = self.catalogue.vector_metadatas(doc_id)
+        if ids:
+            try:
+                got = self.vectors.collection.get(ids=ids, include=["metadatas"])
+                old = {i: m or {} for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+                new = dict(zip(ids, metas, strict=True))
+                held = [i for i in ids if i in old]
+                if held:
+                    self._announce()  # other processes' views of the vectors must see the new metadata
+                    self.vectors.collection.update(
+                        ids=held,
+                        metadatas=[{**dict.fromkeys(set(old[i]) - set(new[i])), **new[i]} for i in held],
+                    )
+            except Exception as exc:  # noqa: BLE001 - Chroma raises many untyped errors
+                raise StoreError(f"cannot update the vector store's metadata ({type(exc).__name__}: {exc})") from None
+        self.catalogue.vector_meta_synced(doc_id)
 
     def remove(self, doc_id: str) -> DocRecord:
         with self.writer():
@@ -249,6 +417,16 @@ class Library:
             self.vectors.delete_doc(doc.doc_id)
             self.catalogue.purge(doc.doc_id)
             return doc
+
+
+def _fact(doc: DocRecord, name: str, *, detected: bool = False) -> Any:
+    """One fact of a document by its correction field name ("score:7" → the QS7 score, "na" if not assessed)."""
+    if detected and name in doc.detected:
+        return doc.detected[name]
+    if name.startswith("score:"):
+        qs = int(name.partition(":")[2])
+        return "na" if qs in doc.not_assessed else doc.scores.get(qs)
+    return getattr(doc, name)
 
 
 def _looks_empty(vectors: VectorStore) -> bool:
@@ -346,17 +524,19 @@ def server_collection(store_id: str) -> str:
     return f"{COLLECTION}_{store_id}"
 
 
-def _peek(cat_path: Path) -> tuple[str | None, bool]:
-    """(store id, holds active documents) of an existing catalogue, read without creating or changing it."""
+def _peek(cat_path: Path) -> tuple[str | None, bool, str | None]:
+    """(store id, holds active documents, writers' vector token) of an existing catalogue, read without
+    creating or changing it."""
     if not cat_path.is_file():
-        return None, False
+        return None, False, None
     try:
         db = sqlite3.connect(str(cat_path), timeout=30)
         try:
             row = db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
             docs = db.execute("SELECT 1 FROM documents WHERE status = 'active' LIMIT 1").fetchone()
+            written = db.execute("SELECT value FROM meta WHERE key = ?", (WRITTEN,)).fetchone()
         finally:
             db.close()
     except sqlite3.DatabaseError:
-        return None, False  # not a catalogue (yet): Catalogue() gives the clear message
-    return (None if row is None else str(row[0])), docs is not None
+        return None, False, None  # not a catalogue (yet): Catalogue() gives the clear message
+    return (None if row is None else str(row[0])), docs is not None, (None if written is None else str(written[0]))

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 from fictional import DEMO, OTHER_COUNCIL, OTHER_DOC, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
 
-from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation, answer_type
+from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation
 from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
 from cqc_assistant.domain import quality_statements_named
@@ -31,6 +31,7 @@ from cqc_assistant.index.retriever import Filters
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer
+from cqc_assistant.questions import answer_type
 
 ANSWER_FIELDS = {"question", "answer", "refused", "citations"}
 CITATION_FIELDS = {"n", "doc_id", "title", "source", "section", "start", "end", "quote"}
