@@ -32,7 +32,7 @@ import numpy as np
 
 from .embedding import Vector
 
-EXPORT_VERSION = 1  # bump when the exported graph changes, so old exports are not used
+EXPORT_VERSION = 2  # bump when the exported graph changes, so old exports are not used
 MIN_COSINE = 0.9999
 DIMENSION = 384
 BASE_NAME = "all-MiniLM-L6-v2"
@@ -182,6 +182,9 @@ def export(st_model: Any, path: Path, folder: Path) -> float:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     dynamic: dict[str, dict[int, str]] = {name: {0: "batch", 1: "tokens"} for name in names}
     dynamic["embedding"] = {0: "batch"}
+    # Traced with the plain (eager) attention: the same arithmetic as PyTorch's fused kernel, and a graph ONNX
+    # Runtime runs in about two thirds of the CPU time of the one traced through that kernel.
+    attention = network.config._attn_implementation
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -189,16 +192,20 @@ def export(st_model: Any, path: Path, folder: Path) -> float:
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the tracer's notes on constant shapes; checked below instead
-            torch.onnx.export(
-                Pooled(network).eval(),
-                (ids, mask, torch.zeros_like(ids)),
-                str(tmp),
-                input_names=names,
-                output_names=["embedding"],
-                dynamic_axes=dynamic,
-                opset_version=17,
-                dynamo=False,
-            )
+            _set_attention(network, "eager")
+            try:
+                torch.onnx.export(
+                    Pooled(network).eval(),
+                    (ids, mask, torch.zeros_like(ids)),
+                    str(tmp),
+                    input_names=names,
+                    output_names=["embedding"],
+                    dynamic_axes=dynamic,
+                    opset_version=17,
+                    dynamo=False,
+                )
+            finally:
+                _set_attention(network, attention)  # the PyTorch model stays as it was (it is the fallback)
         cosine = agreement(OnnxMiniLM(tmp, folder).embed, _reference(st_model))
         if cosine < MIN_COSINE:
             worst = f"smallest cosine {cosine:.6f} < {MIN_COSINE}"
@@ -208,6 +215,13 @@ def export(st_model: Any, path: Path, folder: Path) -> float:
     finally:
         tmp.unlink(missing_ok=True)
     return cosine
+
+
+def _set_attention(network: Any, implementation: str) -> None:
+    if hasattr(network, "set_attn_implementation"):
+        network.set_attn_implementation(implementation)
+    else:  # pragma: no cover - older transformers
+        network.config._attn_implementation = implementation
 
 
 def _reference(st_model: Any) -> Callable[[list[str]], Vector]:
