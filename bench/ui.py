@@ -14,13 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from servers import start_app, stop
-
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # tests/servers.py: the loopback servers the tests start too
+
+from tests.servers import start_app, stop  # noqa: E402
+
 DEMO = REPO / "cqc_assistant" / "demo"
 CHROMIUM = "/usr/bin/chromium"
 TARGET_S = 1.0

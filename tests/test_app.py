@@ -18,7 +18,6 @@ from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.export import FORMATS, export_answer, export_conversation, md_escape
 from cqc_assistant.index.retriever import Filters
-from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer, Citation
 
@@ -26,17 +25,6 @@ APP = Path(__file__).resolve().parent.parent / "cqc_assistant" / "app" / "main.p
 DEMO = APP.parent.parent / "demo"
 TIMEOUT = 60
 OT_QUESTION = "How long do people wait for occupational therapy in Wyvernshire?"
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("app") / "store"
-    lib = Library.open(Settings(home=home, embedder="hash"), HashEmbedder())
-    try:
-        assert ingest(lib, [str(DEMO)]).failed == 0
-    finally:
-        lib.close()
-    return home
 
 
 @pytest.fixture

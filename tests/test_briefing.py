@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import assert_exact_citations
 
 from cqc_assistant.briefing import Briefing, build_briefing, classify
 from cqc_assistant.config import Settings
@@ -32,12 +33,10 @@ def all_nine(demo_library: Library) -> Briefing:
 
 
 def assert_exact(lib: Library, b: Briefing) -> None:
-    texts: dict[str, str] = {}
+    assert_exact_citations(lib, [line.citation for line in b.lines()])
     numbers: dict[tuple[str, int, int], int] = {}
     for line in b.lines():
         c = line.citation
-        text = texts.setdefault(c.doc_id, lib.catalogue.text(c.doc_id))
-        assert c.quote == text[c.start : c.end], line
         assert c.quote.strip() == c.quote and c.quote
         assert c.n >= 1
         assert numbers.setdefault((c.doc_id, c.start, c.end), c.n) == c.n  # one passage, one number

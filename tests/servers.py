@@ -1,5 +1,5 @@
 """Servers on loopback for the tests and the benchmarks: `chroma run` and the Streamlit app, each started on a
-free port, waited for until it answers, and stopped. (Tests import it too: pytest puts bench/ on the path.)"""
+free port, waited for until it answers, and stopped. (Benchmarks import it from here: tests never import bench.)"""
 
 from __future__ import annotations
 
