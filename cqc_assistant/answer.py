@@ -21,6 +21,7 @@ from .index.retriever import Filters, HybridRetriever, band_words, documents_in_
 from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
 from .library import Library
 from .models import Answer, Citation, Passage
+from .protocols import ChatModel
 from .questions import FORM_WORDS, answer_type, has_two_parts, same_year, years_named
 from .rating import bands_asked
 from .text import looks_like_instruction, sentences
@@ -90,7 +91,7 @@ class Assistant:
         library: Library,
         *,
         retriever: HybridRetriever | None = None,
-        chat: object | None = None,
+        chat: ChatModel | None = None,
         audit: AuditLog | None = None,
     ):
         self.library = library
