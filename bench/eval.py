@@ -1,11 +1,12 @@
 """Dev-set evaluation through the Python API (one model load): retrieval, cited answers, refusals.
 
 Prints recall@1/3/5, MRR@5, cited-hit, refusal and false-refusal rates and mean quote length for our hybrid
-retriever (RRF and convex fusion), and the same retrieval figures for the textbook baseline
+retriever (RRF, convex and fitted fusion), and the same retrieval figures for the textbook baseline
 (RecursiveCharacterTextSplitter 1000/200 + MiniLM + Chroma similarity), in the same run.
 
-    .venv/bin/python bench/eval.py [--seeds ../shared/corpus/seeds] [--sweep]
+    .venv/bin/python bench/eval.py [--seeds ../shared/corpus/seeds]
     .venv/bin/python bench/eval.py --quick --seeds cqc_assistant/demo --questions bench/heldout
+    .venv/bin/python bench/eval.py --cv      # grouped cross-validation over seeds + dev2 (see bench/cv.py)
 """
 
 from __future__ import annotations
@@ -66,13 +67,18 @@ def main() -> None:
         "--questions", default=str(SHARED / "eval"), help="folder with qa_dev.jsonl, unanswerable_dev.jsonl"
     )
     ap.add_argument("--embedder", default="minilm")
-    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override an answer.py constant")
     ap.add_argument("--distractors", type=int, default=0, metavar="N", help="add N fictional councils' reports")
     ap.add_argument("--quick", action="store_true", help="answers only: skip the retrieval comparisons")
-    ap.add_argument("--sweep", action="store_true", help="print refusal/false-refusal over thresholds")
     ap.add_argument("--verbose", action="store_true", help="print each miss, false refusal and leak")
     ap.add_argument("--explain", action="store_true", help="print the top candidate sentences of each miss")
+    ap.add_argument("--cv", action="store_true", help="grouped cross-validation over seeds + dev2, held-out figures")
+    ap.add_argument("--no-baseline", action="store_true", help="with --cv: skip the textbook baseline")
+    ap.add_argument("--reuse", action="store_true", help="with --cv: reuse the cached candidate features")
+    ap.add_argument("--asis", action="store_true", help="with --cv: ask with the shipped ranker (in-sample)")
     args = ap.parse_args()
+    if args.cv:
+        run_cv(args)
+        return
 
     from cqc_assistant import answer as answer_mod
     from cqc_assistant.answer import Assistant
@@ -82,9 +88,6 @@ def main() -> None:
     from cqc_assistant.ingest.pipeline import ingest
     from cqc_assistant.library import Library
 
-    for setting in args.set:
-        name, _, value = setting.partition("=")
-        setattr(answer_mod, name, type(getattr(answer_mod, name))(value))
     qa, un = load(Path(args.questions), "qa_dev.jsonl"), load(Path(args.questions), "unanswerable_dev.jsonl")
     embedder = make_embedder(args.embedder)
     store = tempfile.mkdtemp(prefix="cqc-eval-")
@@ -97,7 +100,7 @@ def main() -> None:
         corpus = generate(Path(store) / "synth", councils=args.distractors, seed=3)
         ingest(lib, [str(p) for p in corpus.files])
     out: dict[str, object] = {}
-    for fusion in () if args.quick else ("rrf", "convex"):
+    for fusion in () if args.quick else ("rrf", "convex", "fitted"):
         hr = HybridRetriever(lib, fusion=fusion)
         ranks = [first_hit([p.text for p in hr.search(r["q"], k=5)], r["expect"]) for r in qa]
         out[f"hybrid_{fusion}"] = retrieval_figures(ranks)
@@ -160,18 +163,62 @@ def main() -> None:
         **{f"hit@{k}": round(sum(1 for x in sent_ranks if x and x <= k) / len(qa), 3) for k in (1, 2, 3, 5)},
         "in_candidates": round(sum(1 for x in sent_ranks if x) / len(qa), 3),
     }
-    if args.sweep:
-        # One pass with no threshold: each question's best support score, then every threshold offline.
-        base = answer_mod.REFUSAL_THRESHOLD
-        answer_mod.REFUSAL_THRESHOLD = -1.0
-        conf = [assistant.ask(r["q"]) for r in qa + un]
-        answer_mod.REFUSAL_THRESHOLD = base
-        sweep = {}
-        for th in [x / 100 for x in range(20, 72, 2)]:
-            refused = [a.refused or a.confidence < th for a in conf]
-            sweep[th] = (round(sum(refused[len(qa) :]) / len(un), 3), round(sum(refused[: len(qa)]) / len(qa), 3))
-        out["sweep_threshold_refusal_falserefusal"] = sweep
     print(json.dumps(out, indent=1))
+
+
+def run_cv(args: argparse.Namespace) -> None:
+    """Held-out figures per fold and pooled: the store holds every council; each fold's questions are answered
+    with a ranker (weights, refusal threshold, citation ratio) fitted on the other folds only."""
+    import cv
+    import fit_ranker
+
+    from cqc_assistant.answer import Assistant
+    from cqc_assistant.index.retriever import HybridRetriever
+
+    qs = cv.questions()
+    lib = cv.open_store(args.embedder)
+    ids = cv.doc_ids(lib)
+    t = time.perf_counter()
+    hr = HybridRetriever(lib, fusion="rrf")  # the fitted fusion is scored per fold below
+    asked = [qn for qn in qs if qn.answerable]
+    ranks = [cv.first_hit([(p.doc_id, p.text) for p in hr.search(qn.q, k=5)], qn, ids) for qn in asked]
+    if args.asis:  # the shipped ranker, asked through the API: in-sample for the dev sets it was fitted on
+        assistant = Assistant(lib)
+        rows = cv.answer_rows(lib, qs, [assistant.ask(qn.q) for qn in qs])
+    else:
+        items = fit_ranker.load_cached() if args.reuse else fit_ranker.featurise(lib, qs)
+        if args.reuse:
+            fit_ranker.add_facts(lib, qs, items)
+        if not args.reuse:
+            fit_ranker.save(items)
+        rows, plain = [], []
+        for fold in range(cv.FOLDS):
+            train = [i for i in items if i.fold != fold]
+            ranker = fit_ranker.make_ranker(train, "cv")
+            support = fit_ranker.make_support(ranker, train, "cv")
+            for qn, item in zip(qs, items, strict=True):
+                if item.fold == fold:
+                    ok = fit_ranker.answered(ranker, support, item) and fit_ranker.confident(ranker, item)
+                    chosen = fit_ranker.choose(ranker, item, ranker.second_ratio, 0.0) if ok else None
+                    plain.append((qn, chosen is None, fit_ranker.hit(chosen, item)))
+                    rows.append((qn, *item.fact) if item.fact else plain[-1])
+        order = {qn.id: i for i, qn in enumerate(qs)}
+        rows.sort(key=lambda r: order[r[0].id])
+        plain.sort(key=lambda r: order[r[0].id])
+        print(json.dumps({"ranker_only_no_facts_first": cv.answers(plain)}))
+    if not args.asis:
+        # The fitted fusion, per fold: fitted on the other folds' candidates, ranked on this fold's.
+        pools = fit_ranker.pools(lib, qs, reuse=args.reuse)
+        fused: dict[str, int | None] = {}
+        for fold in range(cv.FOLDS):
+            fusion = fit_ranker.make_fusion([p for p in pools if p.fold != fold], "cv")
+            fused |= {p.qid: fit_ranker.fused_rank(fusion, p) for p in pools if p.fold == fold}
+        rrf = cv.retrieval(ranks)
+        ranks = [fused[qn.id] for qn in asked]
+        print(json.dumps({"retrieval_rrf": rrf, "retrieval_fitted_fusion": cv.retrieval(ranks)}))
+    print(f"# {len(qs)} questions, {cv.FOLDS} folds, {time.perf_counter() - t:.0f} s", flush=True)
+    base = [None] * len(asked) if args.no_baseline else cv.baseline_ranks(qs, lib.embedder)
+    cv.report(qs, rows, ranks, base)
 
 
 if __name__ == "__main__":

@@ -13,50 +13,35 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from .audit import AuditLog
-from .councils import council_key, find_councils
+from .councils import council_key
 from .domain import normalise_rating, quality_statements_named
 from .errors import QueryError
+from .facts import fact_answer
 from .index.retriever import Filters, HybridRetriever, band_words, documents_in_scope, library_councils
 from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
+from .intent import Intent
 from .library import Library
 from .models import Answer, Citation, Passage
 from .protocols import ChatModel
-from .questions import FORM_WORDS, answer_type, has_two_parts, same_year, years_named
+from .questions import FORM_WORDS, same_year, years_named
+from .ranker import Ranker, default_ranker, default_support, support_features
 from .rating import bands_asked
 from .text import looks_like_instruction, sentences
 
 MAX_QUESTION_CHARS = 1000
 TOP_PASSAGES = 6
-DENSE_POOL = 14
-# Choosing the answering sentences: lexical coverage of the question, dense similarity, passage rank.
-W_LEXICAL = 0.5
-W_DENSE = 0.7
-W_RANK = 0.05
-# Deciding whether the best sentence supports an answer at all: the same signals weighted for support, less
-# the share of the question's known words (words the library holds somewhere) that no sentence able to answer
-# holds (see `_score`).
-S_LEXICAL = 1.0
-S_DENSE = 1.0
-S_RANK = 0.2
-S_ABSENT = 0.4
-S_TOPIC = 0.5
-# Calibrated on the dev set's answerable and unanswerable questions (bench/eval.py prints the sweep).
-REFUSAL_THRESHOLD = 0.61
+CLOSEST = 3  # passages a refusal lists as the closest, labelled as not answering
+# Dense similarity is computed for this many candidates, the best by lexical coverage and passage rank.
+DENSE_POOL = 20
 # A question word's share of its weight when only a glossary synonym of it, or only the sentence's heading or
 # lead-in, has it.
 SYNONYM_CREDIT = 0.6
 CONTEXT_CREDIT = 0.5
-SECOND_CITATION_RATIO = 0.5
 MAX_CITATIONS = 3
 MIN_WORDS = 5
-W_SOURCE = 0.1  # a sentence from the kind of report the question says the finding came from
-# Who the question says found it: CQC (its report or press release) or the LGA's peer team.
-_SOURCES = (
-    (re.compile(r"\b(cqc|care quality commission|inspectors?|inspection|regulator|assessors?)\b", re.I),
-     {"cqc_assessment", "cqc_press_release"}),
-    (re.compile(r"\b(lga|peer (team|challenge|review)|peers|reviewers)\b", re.I), {"lga_peer_challenge"}),
-)  # fmt: skip
 
 
 @dataclass
@@ -69,10 +54,14 @@ class Candidate:
     lexical: float = 0.0
     literal: float = 0.0  # lexical coverage without glossary synonyms
     dense: float = 0.0
-    score: float = 0.0
-    support: float = 0.0
-    typed: bool = True
+    score: float = 0.0  # the fitted ranker's probability that the sentence answers the question
+    typed: bool = True  # has the kind of answer asked for, of the year asked about, on the statement asked
     about: bool = True  # about the quality statement the question names (True when it names none)
+    x: dict[str, float] = field(default_factory=dict)  # the ranker's features
+
+    @property
+    def support(self) -> float:
+        return self.score
 
 
 @dataclass
@@ -93,9 +82,16 @@ class Assistant:
         retriever: HybridRetriever | None = None,
         chat: ChatModel | None = None,
         audit: AuditLog | None = None,
+        ranker: Ranker | None = None,
+        support: Ranker | None = None,
+        facts_first: bool = True,
     ):
         self.library = library
-        self.retriever = retriever or HybridRetriever(library)
+        self.ranker = ranker or default_ranker()
+        self.support = support or default_support()
+        self.facts_first = facts_first
+        # The answer ranker was fitted on the candidates of the reciprocal-rank fusion's top passages.
+        self.retriever = retriever or HybridRetriever(library, fusion="rrf")
         self.chat = chat
         self.audit = audit
 
@@ -110,22 +106,40 @@ class Assistant:
         question = _validate(question)
         if not self.library.catalogue.count_chunks():
             raise QueryError("the library is empty: add documents with `cqc-assistant ingest PATH` first")
-        scoped = self._filters_for(question, filters, conversation)
+        intent = Intent.of(question, self.library)
+        scoped = self._filters_for(intent, filters, conversation)
         if isinstance(scoped, Answer):
             return self._remember(conversation, scoped)
-        passages = self.retriever.search(question, scoped, TOP_PASSAGES)
-        result = self._extractive(question, passages, scoped)
+        fact = fact_answer(self.library, intent, scoped) if self.facts_first else None
+        if fact is not None:
+            return self._remember(conversation, fact)
+        passages = self.retriever.search(question, scoped, TOP_PASSAGES, councils=intent.councils)
+        result = self._extractive(intent, passages, scoped)
         if self.chat is not None and not result.refused:
             from .llm import llm_answer
 
             result = llm_answer(self.chat, question, passages, scoped, fallback=result)
+        degraded = self.library.degraded()
+        if degraded:
+            result = replace(result, notice=f"{result.notice}; {degraded}" if result.notice else degraded)
         return self._remember(conversation, result)
 
-    # --- steps --------------------------------------------------------------------------------------
+    def featurize(
+        self, question: str, filters: Filters | None = None
+    ) -> tuple[Intent, Filters | Answer, list[Passage], list[Candidate]]:
+        """Everything the ranker sees for one question, before it scores: for fitting and evaluation."""
+        intent = Intent.of(_validate(question), self.library)
+        scoped = self._filters_for(intent, filters, None)
+        if isinstance(scoped, Answer):
+            return intent, scoped, [], []
+        passages = self.retriever.search(question, scoped, TOP_PASSAGES, councils=intent.councils)
+        cands = self._candidates(passages)
+        self._features(intent, cands, scoped)
+        return intent, scoped, passages, cands
 
-    def _filters_for(self, question: str, filters: Filters | None, conv: Conversation | None) -> Filters | Answer:
+    def _filters_for(self, intent: Intent, filters: Filters | None, conv: Conversation | None) -> Filters | Answer:
         base = filters if filters is not None else (conv.filters if conv else Filters())
-        named = list(dict.fromkeys(name for name, _, _ in find_councils(question)))
+        named = list(intent.councils)
         if not named or (filters is not None and filters.council):
             return base
         held = library_councils(self.library)
@@ -133,7 +147,7 @@ class Assistant:
         if in_library:
             return replace(base, council=in_library[0])
         names = " or ".join(named)
-        return self._refusal(question, base, f"The library holds no documents about {names}.")
+        return self._refusal(intent.question, base, f"The library holds no documents about {names}.")
 
     def _remember(self, conv: Conversation | None, result: Answer) -> Answer:
         if self.audit is not None:
@@ -143,34 +157,55 @@ class Assistant:
             conv.turns.append(result)
         return result
 
-    def _refusal(self, question: str, filters: Filters, reason: str, confidence: float = 0.0) -> Answer:
+    def _refusal(
+        self, question: str, filters: Filters, reason: str, confidence: float = 0.0, near: Sequence[Passage] = ()
+    ) -> Answer:
         titles = tuple(d.title for d in documents_in_scope(self.library, filters))
         scope = f"{len(titles)} document{'s' if len(titles) != 1 else ''} ({filters.describe()})"
         text = f"The library does not say. {reason} Searched {scope}.".replace("  ", " ")
         return Answer(
             question=question, answer=text, refused=True, filters=filters.active(), searched=titles,
-            confidence=confidence,
+            confidence=confidence, closest=_closest(near),
         )  # fmt: skip
 
-    def rank(self, question: str, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
-        """The candidate sentences of the retrieved passages, scored, best first (only those of the asked-for
-        type when the question asks for a date, a number, a name...)."""
+    def rank(self, question: str | Intent, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
+        """The candidate sentences of the retrieved passages, scored by the fitted ranker, best first."""
+        intent = question if isinstance(question, Intent) else Intent.of(question, self.library)
         cands = self._candidates(passages)
-        self._score(question, cands, filters)
-        return sorted((c for c in cands if c.typed), key=lambda c: -c.score)
+        self._features(intent, cands, filters)
+        return self.score(cands)
 
-    def _extractive(self, question: str, passages: Sequence[Passage], filters: Filters) -> Answer:
-        cands = self.rank(question, passages, filters)
+    def score(self, cands: list[Candidate]) -> list[Candidate]:
+        """Each candidate's probability of answering, from its features; best first."""
+        if cands:
+            x = np.array([[c.x[f] for f in self.ranker.features] for c in cands], dtype=np.float64)
+            for c, p in zip(cands, self.ranker.score(x), strict=True):
+                c.score = float(p)
+        # Between near-equal sentences, the one from whoever the question says found it (CQC is never
+        # credited with the peer team's words).
+        return sorted(cands, key=lambda c: (-round(c.score, 2), -c.x.get("source_agree", 0.0), -c.score))
+
+    def _extractive(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> Answer:
+        question = intent.question
+        cands = self.rank(intent, passages, filters)
         if not cands:
-            kind = answer_type(question)
-            what = f"states the {kind[0]} asked for" if kind and passages else "matched the question"
-            return self._refusal(question, filters, f"No passage {what}.")
+            return self._refusal(question, filters, "No passage matched the question.", near=passages)
         best = cands[0]
-        if best.support < REFUSAL_THRESHOLD:
-            return self._refusal(question, filters, "No passage answers it closely enough.", best.support)
+        x = np.array([[c.x[f] for f in self.ranker.features] for c in cands], dtype=np.float64)
+        supported = float(self.support.score(np.array([support_features(x, np.array([c.score for c in cands]))]))[0])
+        # Two fitted gates, each set for the stated false-refusal rate: the best sentence's own probability,
+        # and the answer-or-refuse model over all the candidates.
+        if best.score < self.ranker.threshold or supported < self.support.threshold:
+            kind_missing = intent.kind and not any(c.typed for c in cands)
+            why = (
+                f"No passage states the {intent.kind} asked for."
+                if kind_missing
+                else "No passage answers it closely enough."
+            )
+            return self._refusal(question, filters, why, supported, near=passages)
         chosen = [best]
         for c in cands[1:]:
-            if len(chosen) >= MAX_CITATIONS or c.score < best.score * SECOND_CITATION_RATIO:
+            if len(chosen) >= MAX_CITATIONS or c.score < best.score * self.ranker.second_ratio:
                 break
             if not c.about:
                 continue  # a further citation stays on the quality statement asked about
@@ -180,7 +215,7 @@ class Assistant:
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(
             question=question, answer=text, refused=False, citations=citations, filters=filters.active(),
-            searched=tuple(dict.fromkeys(p.title for p in passages)), confidence=best.support,
+            searched=tuple(dict.fromkeys(p.title for p in passages)), confidence=supported,
         )  # fmt: skip
 
     def _candidates(self, passages: Sequence[Passage]) -> list[Candidate]:
@@ -200,11 +235,13 @@ class Assistant:
                 out.append(Candidate(p, rank, s, e, doc_text[s:e]))
         return out
 
-    def _score(self, question: str, cands: list[Candidate], filters: Filters) -> None:
-        """Lexical coverage of the question's terms (IDF-weighted, glossary synonyms, heading context) and
-        dense similarity of the best lexical candidates, plus a small prior for the passage's rank; and each
-        candidate's support for answering at all."""
-        qterms = _question_terms(question, filters)
+    def _features(self, intent: Intent, cands: list[Candidate], filters: Filters) -> None:
+        """Each candidate's features for the ranker (see `ranker.FEATURES`): lexical coverage of the question's
+        terms (IDF-weighted, glossary synonyms, heading context), dense similarity of the best lexical
+        candidates, the passage's rank and score, and agreement with what the question asks (kind of answer,
+        year, quality statement, source, council)."""
+        question = intent.question
+        qterms = _question_terms(intent, filters)
         band = _BandTerms.of(question, qterms)
         hints = band.hints
         total, df = self.library.catalogue.document_frequencies(qterms + hints)
@@ -213,57 +250,76 @@ class Assistant:
         synonyms = synonym_pairs(question)
         # A sentence that names no glossary thing the question asks about (its "occupational therapy") is about
         # something else; in a question of two parts, it may answer the other part.
-        topics = [] if has_two_parts(question) else glossary_topics(question)
-        kind = answer_type(question)
-        asked_qs = quality_statements_named(question)
-        kinds = {k for pattern, named in _SOURCES if pattern.search(question) for k in named}
-        years = years_named(question)
+        topics = [] if intent.two_parts else glossary_topics(question)
+        council_keys = {council_key(c) for c in intent.councils}
+        if filters.council:
+            council_keys.add(council_key(filters.council))
+        top = max((c.passage.score for c in cands), default=0.0) or 1.0
         covered: set[str] = set()
-        unnamed: dict[int, float] = {}
         for c in cands:
             around = c.passage.section + " " + _previous_text(c)  # the heading and lead-in
             own, ctx = _stems(c.text), _stems(around)
+            topic_miss = 0.0
             if topics:
                 held = own | ctx
-                unnamed[id(c)] = sum(not any(set(n) <= held for n in group) for group in topics) / len(topics)
+                topic_miss = sum(not any(set(n) <= held for n in group) for group in topics) / len(topics)
             said, stated = band.credited(own)
             syn_hit = _synonym_stems(synonyms, own) | stated
             bonus = sum(idf[t] * _credit(t, own, set(), ctx) for t in hints) / weight
             c.lexical = sum(idf[t] * _credit(t, said, syn_hit, ctx) for t in qterms) / weight + bonus
             c.literal = sum(idf[t] * _credit(t, said, stated, ctx) for t in qterms) / weight + bonus
-            # A fragment ("- direct payments and charging") answers only a question for a figure or a name.
             # A rating may be said by a heading that is nothing else ("Good" over "63 to 87%").
-            heading = c.passage.section if kind and kind[0] == "rating" and normalise_rating(c.passage.section) else ""
-            c.typed = bool(kind[1].search(c.text + "\n" + heading)) if kind else len(tokens(c.text)) >= MIN_WORDS
-            if years and not same_year(years, years_named(c.text + " " + around)):
-                c.typed = False  # "spend in 2021/22" is not answered by the spend of 2023/24
-            c.score = W_LEXICAL * c.lexical + W_RANK / (1 + c.rank) + (W_SOURCE if c.passage.kind in kinds else 0.0)
-            if asked_qs:
-                # "What score for safeguarding?" is not answered by a sentence about partnerships.
-                named = quality_statements_named(c.text)
-                if named and not named & asked_qs:
-                    c.typed = False
-                c.about = c.passage.qs in asked_qs or bool(named & asked_qs)
+            rated = intent.kind == "rating" and normalise_rating(c.passage.section)
+            heading = c.passage.section if rated else ""
+            has_kind = bool(intent.finder.search(c.text + "\n" + heading)) if intent.finder else True
+            year_miss = bool(intent.years) and not same_year(set(intent.years), years_named(c.text + " " + around))
+            named = quality_statements_named(c.text) if intent.qs else set()
+            qs_other = bool(named) and not named & intent.qs
+            c.about = (c.passage.qs in intent.qs or bool(named & intent.qs)) if intent.qs else True
+            c.typed = (
+                has_kind
+                and not year_miss
+                and not qs_other
+                and len(tokens(c.text)) >= (0 if intent.finder else MIN_WORDS)
+            )
             if c.typed:
                 covered |= own | ctx
+            spoken = {council_key(x) for x in (c.passage.council or "").split("; ") if x}
+            words = len(c.text.split())
+            c.x = {
+                "lexical": c.lexical,
+                "literal": c.literal,
+                "rank_prior": 1.0 / (1 + c.rank),
+                "passage_rel": c.passage.score / top,
+                "kind_match": float(intent.finder is not None and has_kind),
+                "kind_miss": float(intent.finder is not None and not has_kind),
+                "year_miss": float(year_miss),
+                "qs_about": float(bool(intent.qs) and c.about),
+                "qs_other": float(qs_other),
+                "qs_meaning": intent.qs_meaning(c.passage.qs),
+                "source_agree": float(bool(intent.sources) and c.passage.kind in intent.sources),
+                "source_miss": float(bool(intent.sources) and c.passage.kind not in intent.sources),
+                "council_agree": float(bool(council_keys & spoken)),
+                "topic_miss": topic_miss,
+                "log_words": math.log(1 + words),
+                "position": (c.start - c.passage.start) / max(1, c.passage.end - c.passage.start),
+                "dense": 0.0,
+                "pooled": 0.0,
+            }
         # Words the library holds somewhere that no sentence able to answer (nor its heading or lead-in)
         # holds: those sentences are about something else (another council's waiting list, another
         # report's date). Words the library never uses are only the question's paraphrase.
         absent = sum(idf[t] for t in qterms if df.get(t, 0) and t not in covered | band.pointers) / weight
         # Dense similarity only for the most promising sentences: embedding is the slow part of an answer.
-        pool = sorted((c for c in cands if c.typed), key=lambda c: -c.score)[:DENSE_POOL]
+        pool = sorted(cands, key=lambda c: (not c.typed, -(c.lexical + 0.1 / (1 + c.rank))))[:DENSE_POOL]
         if pool:
             vecs = self.library.embedder.embed([(_context(c) + c.text)[:400] for c in pool])
-            sims = vecs @ self.library.embed_query(question)
+            sims = vecs @ (intent.vector if intent.vector is not None else self.library.embed_query(question))
             for c, sim in zip(pool, sims, strict=True):
                 c.dense = max(float(sim), 0.0)
-                c.score += W_DENSE * c.dense
-        pooled = {id(c) for c in pool}
+                c.x["dense"], c.x["pooled"] = c.dense, 1.0
         for c in cands:
-            c.support = S_LEXICAL * c.literal + S_DENSE * c.dense + S_RANK / (1 + c.rank) - S_ABSENT * absent
-            c.support -= S_TOPIC * unnamed.get(id(c), 0.0)
-            if id(c) not in pooled:
-                c.score -= 1.0  # never chosen over a sentence that was compared densely
+            c.x["absent"] = absent
 
 
 @dataclass(frozen=True)
@@ -294,14 +350,13 @@ class _BandTerms:
         return own - {p for p in self.pointers if p[0].isdigit()}, set()
 
 
-def _question_terms(question: str, filters: Filters) -> list[str]:
+def _question_terms(intent: Intent, filters: Filters) -> list[str]:
     """The question's content terms, less the council's name (the scope, not the topic)."""
-    council_stems = {stem(t) for n, _, _ in find_councils(question) for t in tokens(n)}
+    council_stems = {stem(t) for n in intent.councils for t in tokens(n)}
     if filters.council:
         council_stems |= {stem(t) for t in tokens(filters.council)}
-    kind = answer_type(question)
-    form = FORM_WORDS.get(kind[0], frozenset()) if kind else frozenset()
-    terms = list(dict.fromkeys(RELATED_STEMS.get(t, t) for t in content_terms(question)))
+    form = FORM_WORDS.get(intent.kind or "", frozenset())
+    terms = list(dict.fromkeys(RELATED_STEMS.get(t, t) for t in content_terms(intent.question)))
     return [t for t in terms if t not in council_stems and t not in form] or terms
 
 
@@ -388,6 +443,26 @@ def _previous_text(c: Candidate) -> str:
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.passage.doc_id == b.passage.doc_id and a.start < b.end and b.start < a.end
+
+
+def _closest(passages: Sequence[Passage]) -> tuple[Citation, ...]:
+    """The passages nearest the question, quoted whole (their text is stored_text[start:end])."""
+    return tuple(
+        Citation(
+            n=i + 1,
+            doc_id=p.doc_id,
+            title=p.title,
+            source=p.source,
+            section=p.section,
+            start=p.start,
+            end=p.end,
+            quote=p.text,
+            page=p.page,
+            council=p.council,
+            kind=p.kind,
+        )  # fmt: skip
+        for i, p in enumerate(passages[:CLOSEST])
+    )
 
 
 def _citation(n: int, c: Candidate) -> Citation:

@@ -177,7 +177,7 @@ def repair(library: Library) -> list[str]:
         known = {str(r[0]) for r in library.catalogue.db.execute("SELECT chunk_id FROM chunks")}
         orphans = sorted(v for v in chroma_ids(library) if v not in known)
         for i in range(0, len(orphans), CHROMA_PAGE):
-            library.vectors.collection.delete(ids=orphans[i : i + CHROMA_PAGE])
+            library.vectors.delete_ids(orphans[i : i + CHROMA_PAGE])
         if orphans:
             done.append(f"deleted {len(orphans)} vector(s) no catalogue chunk owns: {_some(orphans)}")
     return done

@@ -11,9 +11,10 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ from .index.corrected import CORRECTABLE
 from .index.vectors import COLLECTION, VectorStore
 
 REBUILDING = "vectors_rebuilding"  # catalogue meta key, set while the vectors are rebuilt from the catalogue
+WRITTEN = "vectors_written"  # catalogue meta key: a new token each time a writer is done changing the vectors
+DEGRADED = (
+    "Answered from the keyword index only: the vector index could not be brought up to date ({}). "
+    "If this persists, restart the app or run `cqc-assistant check --repair`."
+)
 
 
 @dataclass
@@ -35,6 +41,11 @@ class Library:
     catalogue: Catalogue
     vectors: VectorStore
     _query_vectors: dict[str, Vector] = field(default_factory=dict, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)  # per question: see reading()
+    _refresh_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _vector_problem: str | None = field(default=None, repr=False)  # why the last refresh failed
+    _announced: bool = field(default=False, repr=False)  # this writer has told readers it writes vectors
+    refreshes: int = 0  # how often this library brought its view of the vectors up to date
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder) -> Library:
@@ -48,7 +59,7 @@ class Library:
         home = settings.home
         cat_path = home / "catalogue.sqlite3"
         url = settings.chroma_url
-        recorded, has_docs = _peek(cat_path)
+        recorded, has_docs, written = _peek(cat_path)
         store_id = (recorded or uuid.uuid4().hex[:16]) if url else None
         elsewhere = (
             f"the catalogue in {home} lists documents, but the Chroma collection {{}} is empty: their "
@@ -65,6 +76,7 @@ class Library:
                 dimension=embedder.dimension,
                 url=url,
                 collection=server_collection(sid) if sid else COLLECTION,
+                written=written,
             )
 
         vectors = vector_store(store_id)
@@ -84,7 +96,9 @@ class Library:
             catalogue.close()
             raise
         vectors.lookup = CatalogueChunks(catalogue)
-        return cls(settings=settings, embedder=embedder, catalogue=catalogue, vectors=vectors)
+        library = cls(settings=settings, embedder=embedder, catalogue=catalogue, vectors=vectors)
+        vectors.on_write = library._announce
+        return library
 
     def close(self) -> None:
         self.catalogue.close()
@@ -104,20 +118,44 @@ class Library:
                 raise StoreLockedError(
                     f"another ingest or remove is writing to {self.settings.home}; try again when it has finished"
                 ) from None
-            if recover:
-                self.recover()
-            yield
+            # Write on a view of the vectors that has what other processes wrote (a view that cannot be
+            # brought up to date is rebuilt from the catalogue by the recovery).
+            self.sync_vectors()
+            self._announced = False
+            try:
+                if recover:
+                    self.recover()
+                yield
+            finally:
+                if self._announced:  # done: readers refresh again, onto everything this writer wrote
+                    self._new_token()
         finally:
             os.close(fd)
+
+    def _announce(self) -> None:
+        """Before a writer's first write to Chroma: a new token, so that readers in every process (and the
+        next writer, should this one be killed) know that the vectors they read may have changed."""
+        if not self._announced:
+            self._new_token()
+            self._announced = True
+
+    def _new_token(self) -> None:
+        token = uuid.uuid4().hex
+        self.catalogue.set_meta(WRITTEN, token)
+        self.vectors.wrote(token)  # this process's own view has its own writes
 
     def recover(self) -> None:
         """Finish what a killed writer left: drop pending versions and retire the ones marked for deletion.
 
         Chroma's embedded index is not written atomically, so a writer killed while Chroma persisted it can
-        leave it unreadable; then (or when such a rebuild was itself cut short) the vectors are rebuilt from
-        the catalogue, which is the record.
+        leave it unreadable; then (or when such a rebuild was itself cut short, or this process's view of
+        the vectors cannot be brought up to date) the vectors are rebuilt from the catalogue, the record.
         """
-        damaged = self.catalogue.get_meta(REBUILDING) is not None or not self.vectors_readable()
+        damaged = (
+            self.catalogue.get_meta(REBUILDING) is not None
+            or self._vector_problem is not None
+            or not self.vectors_readable()
+        )
         for doc_id in self.catalogue.unfinished():
             if not damaged:
                 self.vectors.delete_doc(doc_id)
@@ -150,6 +188,7 @@ class Library:
         from .ingest.pipeline import stored_vectors
 
         self.catalogue.set_meta(REBUILDING, "1")
+        self._announce()
         chroma_dir = self.settings.home / "chroma"
         embedded = self.settings.chroma_url is None and chroma_dir.is_dir()
         old_segments = [p for p in chroma_dir.iterdir() if p.is_dir()] if embedded else []
@@ -163,8 +202,11 @@ class Library:
             dimension=self.embedder.dimension,
             url=self.settings.chroma_url,
             collection=self.vectors.name,
+            written=self.vectors.seen,
         )
         self.vectors.lookup = CatalogueChunks(self.catalogue)
+        self.vectors.on_write = self._announce
+        self._vector_problem = None
         n = 0
         for ids, vectors, metadatas in stored_vectors(self):
             self.vectors.add(ids, vectors, metadatas)
@@ -174,10 +216,67 @@ class Library:
 
     # --- reads --------------------------------------------------------------------------------------
 
-    def reading(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def reading(self) -> Iterator[None]:
         """One consistent view of the catalogue for a question's reads, even while a writer replaces
-        documents (see `Catalogue.snapshot`); re-entrant, and safe for threads sharing this Library."""
-        return self.catalogue.snapshot()
+        documents (see `Catalogue.snapshot`); re-entrant, and safe for threads sharing this Library.
+
+        On entry the view of the vectors is brought up to date with what other processes wrote.
+        """
+        with self.catalogue.snapshot():
+            depth = getattr(self._local, "depth", 0)
+            if depth == 0:
+                self._local.degraded = None
+                self.sync_vectors()
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+
+    def sync_vectors(self) -> None:
+        """Embedded: when a writer (in any process) changed the vectors since this view was opened, open a
+        fresh one. A failure is kept for `search_vectors` (answers fall back to the lexical side) and the
+        next call tries again. A server needs no refresh: every process reads the server's state."""
+        if self.settings.chroma_url is not None:
+            return
+        token = self.catalogue.get_meta(WRITTEN)
+        if token == self.vectors.seen:
+            return
+        with self._refresh_lock:
+            if token == self.vectors.seen:
+                return
+            try:
+                self.vectors.refresh(token)
+                self.refreshes += 1
+                self._vector_problem = None
+            except StoreError as exc:
+                self._vector_problem = str(exc)
+
+    def search_vectors(self, vector: Vector, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """The dense side of a search. A read that fails (a view left stale by another process's writes, a
+        collection rebuilt meanwhile) is retried once on a fresh view; a second failure raises StoreError,
+        which the search turns into a lexical-only answer marked degraded (`degraded`)."""
+        problem = self._vector_problem
+        if problem is not None:
+            raise StoreError(problem)
+        view = self.vectors.client
+        try:
+            return self.vectors.query(vector, k, where)
+        except StoreError:
+            token = self.catalogue.get_meta(WRITTEN)
+            with self._refresh_lock:
+                self.vectors.refresh(token, failed=view)
+                self.refreshes += 1
+            return self.vectors.query(vector, k, where)
+
+    def degrade(self, exc: StoreError) -> None:
+        """Record, for the question this thread is answering, that its dense side could not be read."""
+        self._local.degraded = DEGRADED.format(str(exc).rstrip("."))
+
+    def degraded(self) -> str | None:
+        """The notice for the current question when its dense side could not be read, else None."""
+        return getattr(self._local, "degraded", None)
 
     def embed_query(self, text: str) -> Vector:
         """A question is embedded once: the dense search and the choice of answering sentences share the
@@ -257,6 +356,7 @@ class Library:
                 new = dict(zip(ids, metas, strict=True))
                 held = [i for i in ids if i in old]
                 if held:
+                    self._announce()  # other processes' views of the vectors must see the new metadata
                     self.vectors.collection.update(
                         ids=held,
                         metadatas=[{**dict.fromkeys(set(old[i]) - set(new[i])), **new[i]} for i in held],
@@ -379,17 +479,19 @@ def server_collection(store_id: str) -> str:
     return f"{COLLECTION}_{store_id}"
 
 
-def _peek(cat_path: Path) -> tuple[str | None, bool]:
-    """(store id, holds active documents) of an existing catalogue, read without creating or changing it."""
+def _peek(cat_path: Path) -> tuple[str | None, bool, str | None]:
+    """(store id, holds active documents, writers' vector token) of an existing catalogue, read without
+    creating or changing it."""
     if not cat_path.is_file():
-        return None, False
+        return None, False, None
     try:
         db = sqlite3.connect(str(cat_path), timeout=30)
         try:
             row = db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
             docs = db.execute("SELECT 1 FROM documents WHERE status = 'active' LIMIT 1").fetchone()
+            written = db.execute("SELECT value FROM meta WHERE key = ?", (WRITTEN,)).fetchone()
         finally:
             db.close()
     except sqlite3.DatabaseError:
-        return None, False  # not a catalogue (yet): Catalogue() gives the clear message
-    return (None if row is None else str(row[0])), docs is not None
+        return None, False, None  # not a catalogue (yet): Catalogue() gives the clear message
+    return (None if row is None else str(row[0])), docs is not None, (None if written is None else str(written[0]))

@@ -24,6 +24,7 @@ from .councils import canonical_council, council_key
 from .domain import QUALITY_STATEMENTS, RATINGS, match_quality_statement, quality_statement
 from .errors import NotFoundError
 from .index.catalogue import DocRecord, SectionRecord
+from .ingest.scores import find_score_statements
 from .library import Library
 from .models import Citation
 from .rating import RatingResult, compare_stated, rate
@@ -42,7 +43,6 @@ __all__ = [
 KIND_PRIORITY = {"cqc_assessment": 0, "cqc_press_release": 1, "news": 2, "other": 3}
 SKIP_KINDS = frozenset({"lga_peer_challenge"})  # peer challenges carry no scores or ratings (DOMAIN §1.2)
 
-_SCORE_LINE = re.compile(r"\bScore\s*:\s*([1-4])\b")
 # A list or table line that ends with a score: "Safeguarding – 3", "1. Leadership: 3", "| Safeguarding | 3 |".
 _LIST_LINE = re.compile(
     r"^(?P<label>.*?[A-Za-z].*?)[\s|:\-\u2013\u2014(]+(?:score\s*:?\s*)?(?P<score>[1-4])\s*\)?\s*\|?\s*$",
@@ -352,17 +352,6 @@ def locate_score_lines(text: str, scores: dict[int, int]) -> dict[int, tuple[int
     return located
 
 
-def _score_line_in(text: str, section: SectionRecord, score: int) -> tuple[int, int] | None:
-    for m in _SCORE_LINE.finditer(text, section.start, section.end):
-        if int(m.group(1)) == score:
-            line_start = text.rfind("\n", 0, m.start()) + 1
-            line_end = text.find("\n", m.end())
-            line_end = len(text) if line_end == -1 else line_end
-            for a, b in _lines(text, line_start, line_end):
-                return a, b
-    return None
-
-
 def _section_title(sections: list[SectionRecord], offset: int) -> str:
     title = ""
     for s in sections:
@@ -431,19 +420,17 @@ def _doc_scores(
         for qs in sorted(fixed & set(doc.scores)):
             out.append((council, StatedScore(qs, doc.scores[qs], doc.doc_id, doc.kind, doc.date, None, True)))
     cited: set[int] = set(fixed)
-    # Quality-statement pages: the `Score: N` line in the QS's own section.
-    for s in sections:
-        if not (s.qs and s.score) or s.qs in cited:
+    # Every statement detection reads (QS pages, overviews, lists, tables), each with its own passage; a document
+    # that states one QS twice with different scores shows both.
+    for st in find_score_statements(text, sections):
+        if st.qs in fixed:
             continue
-        owner = s.councils[0] if len(s.councils) == 1 else council
-        if owner is None or doc.scores.get(s.qs, s.score) != s.score:
+        owner = _section_owner(sections, st.start) or council
+        if owner is None:
             continue
-        span = _score_line_in(text, s, s.score)
-        if span is None:
-            continue
-        cited.add(s.qs)
-        cite = _cite(doc, text, sections, span, owner)
-        out.append((owner, StatedScore(s.qs, s.score, doc.doc_id, doc.kind, doc.date, cite)))
+        cited.add(st.qs)
+        cite = _cite(doc, text, sections, _score_line(text, sections, st.start, st.end, st.score), owner)
+        out.append((owner, StatedScore(st.qs, st.score, doc.doc_id, doc.kind, doc.date, cite)))
     # Press releases (and lists elsewhere): the list line, mapped by position.
     rest = {qs: score for qs, score in doc.scores.items() if qs not in cited}
     if rest and council is not None:
@@ -453,6 +440,29 @@ def _doc_scores(
             located = None if span is None else _cite(doc, text, sections, span, council)
             out.append((council, StatedScore(qs, rest[qs], doc.doc_id, doc.kind, doc.date, located)))
     return out
+
+
+def _score_line(text: str, sections: list[SectionRecord], start: int, end: int, score: int) -> tuple[int, int]:
+    """A QS page states its score over several lines (heading, `Score: 3`, `3 - Evidence shows...`): quote the
+    lines from the first that is not the section's heading to the first that names the score."""
+    line_end = text.find("\n", start, end)
+    if line_end < 0:
+        return start, end
+    first = text[start:line_end].strip().lstrip("#").strip()
+    if any(first == s.title and (start <= s.start <= end or s.start <= start < s.end) for s in sections):
+        start = line_end + len(text[line_end:end]) - len(text[line_end:end].lstrip())
+    line_end = text.find("\n", start, end)
+    while line_end > 0 and str(score) not in text[start:line_end]:  # a label line, its score on the next
+        line_end = text.find("\n", line_end + 1, end)
+    return start, (end if line_end < 0 else line_end)
+
+
+def _section_owner(sections: list[SectionRecord], offset: int) -> str | None:
+    """The one council a section is about, where it names exactly one."""
+    for s in sections:
+        if s.start <= offset < s.end:
+            return s.councils[0] if len(s.councils) == 1 else None
+    return None
 
 
 def _rank(s: StatedScore) -> tuple[int, bool, list[int]]:

@@ -21,7 +21,7 @@ import pytest
 from fictional import DEMO, OTHER_COUNCIL, OTHER_DOC, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
 from helpers import assert_exact_citations, run_cli
 
-from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation, answer_type
+from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation
 from cqc_assistant.config import Settings
 from cqc_assistant.domain import quality_statements_named
 from cqc_assistant.embedding import HashEmbedder
@@ -30,6 +30,7 @@ from cqc_assistant.index.retriever import Filters
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer
+from cqc_assistant.questions import answer_type
 
 ANSWER_FIELDS = {"question", "answer", "refused", "citations"}
 CITATION_FIELDS = {"n", "doc_id", "title", "source", "section", "start", "end", "quote"}

@@ -294,6 +294,32 @@ def test_convex_fusion_gives_the_same_filtered_passages(lib: Library) -> None:
     assert_exact(lib, got)
 
 
+def test_the_fitted_fusion_needs_the_embedder_it_was_fitted_on(lib: Library) -> None:
+    """Its weights are for MiniLM's similarities: with another embedder the search is reciprocal-rank fusion."""
+    from cqc_assistant.ranker import default_fusion
+
+    assert default_fusion().embedder and default_fusion().embedder != lib.embedder.name
+    for query in ("occupational therapy waiting list", "Moorview Lodge care home closed"):
+        fitted = HybridRetriever(lib, fusion="fitted").search(query, k=8)
+        rrf = HybridRetriever(lib, fusion="rrf").search(query, k=8)
+        assert [p.chunk_id for p in fitted] == [p.chunk_id for p in rrf]
+
+
+def test_the_fitted_fusion_orders_by_its_model(lib: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the embedder it was fitted on, the fused order is the model's: best probability first."""
+    import dataclasses
+
+    from cqc_assistant.index import retriever as retriever_mod
+    from cqc_assistant.ranker import default_fusion
+
+    model = dataclasses.replace(default_fusion(), embedder=lib.embedder.name)
+    monkeypatch.setattr(retriever_mod, "default_fusion", lambda: model)
+    got = HybridRetriever(lib, fusion="fitted").search("occupational therapy waiting list", k=10)
+    assert got and [p.score for p in got] == sorted((p.score for p in got), reverse=True)
+    assert all(0 < p.score < 1 for p in got)  # probabilities, not reciprocal-rank sums
+    assert_exact(lib, got)
+
+
 def test_langchain_retriever_returns_documents_with_citation_metadata(lib: Library, retriever: HybridRetriever) -> None:
     lc = LangChainRetriever(hybrid=retriever, filters=Filters(kind="cqc_assessment"), k=3)
     assert isinstance(lc, BaseRetriever)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -20,9 +22,10 @@ from pydantic import ConfigDict
 
 from ..councils import canonical_council, council_key, council_token, find_councils
 from ..domain import match_quality_statement, match_theme
-from ..errors import QueryError
+from ..errors import QueryError, StoreError
 from ..library import CatalogueChunks, Library
 from ..models import KINDS, Passage
+from ..ranker import PASSAGE_FEATURES, default_fusion
 from ..rating import BandsAsked, bands_asked
 from .catalogue import ChunkRow, DocRecord, date_num
 from .terms import STOPWORDS, expansions, tokens
@@ -202,18 +205,23 @@ def _dense_pool() -> ThreadPoolExecutor:
 
 
 class HybridRetriever:
-    """Lexical and dense candidates under the same filters, fused by reciprocal rank (default) or scores."""
+    """Lexical and dense candidates under the same filters, fused by the fitted fusion (default: a logistic
+    model over both sides' ranks and scores, the council named and boilerplate, `data/ranker.json`), by
+    reciprocal rank ("rrf") or by normalised scores ("convex")."""
 
-    def __init__(self, library: Library, *, fusion: str = "rrf", dense_weight: float = 0.5) -> None:
+    def __init__(self, library: Library, *, fusion: str = "fitted", dense_weight: float = 0.5) -> None:
         self.library = library
         self.fusion = fusion
         self.dense_weight = dense_weight
 
-    def search(self, query: str, filters: Filters | None = None, k: int = 10) -> list[Passage]:
+    def search(
+        self, query: str, filters: Filters | None = None, k: int = 10, *, councils: Sequence[str] | None = None
+    ) -> list[Passage]:
+        """`councils`: the councils the query names, when the caller has read them already (an Intent)."""
         with self.library.reading():
-            return self._search(query, filters, k)
+            return self._search(query, filters, k, councils)
 
-    def _search(self, query: str, filters: Filters | None, k: int) -> list[Passage]:
+    def _search(self, query: str, filters: Filters | None, k: int, councils: Sequence[str] | None) -> list[Passage]:
         query = query.strip()
         if not query:
             raise QueryError("the query is empty")
@@ -228,9 +236,31 @@ class HybridRetriever:
         # snapshot, so the answer still sees one version of the library.
         dense_side = _dense_pool().submit(self._dense, query, filters, n)
         lexical = self._lexical(query, filters, n)
-        dense = dense_side.result()
-        named = {council_token(c) for c, _, _ in find_councils(query)}
+        try:
+            dense = dense_side.result()
+        except StoreError as exc:  # the vectors cannot be read even afresh: lexical only, marked degraded
+            self.library.degrade(exc)
+            dense = []
+        if councils is None:
+            councils = [c for c, _, _ in find_councils(query)]
+        named = {council_token(c) for c in councils}
         return self._fuse(lexical, dense, named, k)
+
+    def pool(
+        self, query: str, filters: Filters | None = None, *, councils: Sequence[str] | None = None
+    ) -> list[tuple[Passage, dict[str, float]]]:
+        """Every fused candidate with its fusion features (for fitting the fusion): RRF's order."""
+        with self.library.reading():
+            filters = filters or Filters()
+            lexical = self._lexical(query, filters, CANDIDATES)
+            dense = self._dense(query, filters, CANDIDATES)
+            if councils is None:
+                councils = [c for c, _, _ in find_councils(query)]
+            feats = self._features(lexical, dense, {council_token(c) for c in councils})
+            rows = self.library.catalogue.chunks_by_chunk_id(list(feats))
+            order = sorted((c for c in feats if c in rows), key=lambda c: -_rrf(feats[c]))
+            passages = self._passages([(rows[c], _rrf(feats[c])) for c in order])
+            return [(p, feats[c]) for p, c in zip(passages, order, strict=True)]
 
     # --- the two sides -----------------------------------------------------------------------------
 
@@ -250,34 +280,48 @@ class HybridRetriever:
     def _dense(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
         vec = self.library.embed_query(query)
         # A similarity of zero or less carries no evidence; its order would only add noise to the fusion.
-        return [(cid, sim) for cid, sim in self.library.vectors.query(vec, n, chunk_where(f)) if sim > 0]
+        return [(cid, sim) for cid, sim in self.library.search_vectors(vec, n, chunk_where(f)) if sim > 0]
 
     # --- fusion ------------------------------------------------------------------------------------
+
+    def _features(
+        self, lexical: list[tuple[str, float]], dense: list[tuple[str, float]], named: set[str]
+    ) -> dict[str, dict[str, float]]:
+        """Each candidate's fusion features (`ranker.PASSAGE_FEATURES`)."""
+        feats: dict[str, dict[str, float]] = {}
+        best_lex = min((s for _, s in lexical), default=-1.0) or -1.0  # FTS5's bm25: lower is better
+        for rank, (cid, score) in enumerate(lexical):
+            f = feats.setdefault(cid, dict.fromkeys(PASSAGE_FEATURES, 0.0))
+            f["lex_rr"], f["lex_norm"] = 1.0 / (1 + rank), score / best_lex
+        for rank, (cid, sim) in enumerate(dense):
+            f = feats.setdefault(cid, dict.fromkeys(PASSAGE_FEATURES, 0.0))
+            f["dense_rr"], f["dense_sim"] = 1.0 / (1 + rank), sim
+        rows = self.library.catalogue.chunks_by_chunk_id(list(feats))
+        keys = self._council_keys(rows) if named else {}
+        for cid, row in rows.items():
+            feats[cid]["boilerplate"] = float(row.boilerplate)
+            feats[cid]["council"] = float(bool(named and keys.get(cid, set()) & named))
+        return feats
 
     def _fuse(
         self, lexical: list[tuple[str, float]], dense: list[tuple[str, float]], named: set[str], k: int
     ) -> list[Passage]:
-        scores: dict[str, float] = {}
-        if self.fusion == "rrf":
-            for ranked in (lexical, dense):
-                for rank, (cid, _) in enumerate(ranked):
-                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        feats = self._features(lexical, dense, named)
+        model = default_fusion() if self.fusion == "fitted" else None
+        if model is not None and model.embedder not in ("", self.library.embedder.name):
+            model = None  # fitted on another embedder's similarities: reciprocal rank instead
+        if model is not None:
+            ids = list(feats)
+            x = np.array([[feats[c][f] for f in model.features] for c in ids], dtype=np.float64)
+            scores = dict(zip(ids, (float(v) for v in model.score(x)), strict=True))
+        elif self.fusion in ("rrf", "fitted"):
+            scores = {c: _rrf(f) for c, f in feats.items()}
         else:
-            for ranked, weight in ((lexical, 1 - self.dense_weight), (dense, self.dense_weight)):
-                if not ranked:
-                    continue
-                vals = [s for _, s in ranked]
-                lo, hi = min(vals), max(vals)
-                for cid, s in ranked:
-                    norm = (s - lo) / (hi - lo) if hi > lo else 1.0
-                    scores[cid] = scores.get(cid, 0.0) + weight * norm
+            scores = {
+                c: (1 - self.dense_weight) * f["lex_norm"] + self.dense_weight * f["dense_norm"]
+                for c, f in _with_dense_norm(feats).items()
+            }
         rows = self.library.catalogue.chunks_by_chunk_id(list(scores))
-        keys = self._council_keys(rows) if named else {}
-        for cid, row in rows.items():
-            if row.boilerplate:
-                scores[cid] *= BOILERPLATE_WEIGHT
-            if named and keys.get(cid, set()) & named:
-                scores[cid] *= COUNCIL_BOOST
         ranked_ids = sorted((c for c in scores if c in rows), key=lambda c: -scores[c])[:k]
         return self._passages([(rows[c], scores[c]) for c in ranked_ids])
 
@@ -319,6 +363,23 @@ class HybridRetriever:
                 )  # fmt: skip
             )
         return out
+
+
+def _rrf(f: dict[str, float]) -> float:
+    """Reciprocal-rank fusion of the two sides, boilerplate down-weighted, the council named boosted."""
+    score = sum(1.0 / (RRF_K + 1 / f[side] - 1 + 1) for side in ("lex_rr", "dense_rr") if f[side] > 0)
+    score *= BOILERPLATE_WEIGHT if f["boilerplate"] else 1.0
+    return score * (COUNCIL_BOOST if f["council"] else 1.0)
+
+
+def _with_dense_norm(feats: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Min-max normalised dense similarity, for convex fusion; a side's absent candidates score 0."""
+    sims = [f["dense_sim"] for f in feats.values() if f["dense_rr"] > 0]
+    lo, hi = (min(sims), max(sims)) if sims else (0.0, 0.0)
+    for f in feats.values():
+        present = f["dense_rr"] > 0
+        f["dense_norm"] = ((f["dense_sim"] - lo) / (hi - lo) if hi > lo else 1.0) if present else 0.0
+    return feats
 
 
 class LangChainRetriever(BaseRetriever):

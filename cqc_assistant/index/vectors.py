@@ -7,10 +7,18 @@ another one is refused before anything is written.
 A server URL is checked before the Chroma client is built: its heartbeat must answer, within a few
 seconds, with Chroma's own JSON, so a closed port, a web server that is not Chroma or an unroutable host
 gives one clear sentence at start-up instead of a traceback (or a hang: the Chroma client has no timeout).
+
+Embedded, Chroma keeps an in-memory index per process (one per path, cached by Chroma for the process), which
+another process's writes leave stale ("Error finding id", a collection that no longer exists). Each writer
+leaves a new token in the catalogue when it is done with the vectors (see Library.writer); a view of the
+vectors records the token it reflects, and `VectorStore.refresh` brings it up to date with a fresh Chroma
+client over the same path, shared by every store on that path in this process.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -85,6 +93,44 @@ def check_server(url: str, timeout_s: float | None = None) -> tuple[str, int, bo
     return parsed.hostname, port, parsed.scheme == "https"
 
 
+_views_lock = threading.Lock()
+# embedded path -> (the token its newest client reflects, that client, the Chroma System behind it)
+_views: dict[str, tuple[str | None, Any, Any]] = {}
+
+
+def _embedded_view(path: Path, token: str | None, failed: Any = None, *, create: bool = False) -> Any:
+    """A client over the embedded store at `path` that reflects at least the writers' `token`.
+
+    The newest client this process made for the path is reused when it reflects `token` (and is not the
+    one that just `failed`); else Chroma's cached System for the path is dropped, so that a new client
+    reads the store afresh. Only this path's System is dropped (`clear_system_cache` would drop every
+    store's); clients already handed out keep working on the old one until their stores refresh.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = str(path)
+    systems = SharedSystemClient._identifier_to_system
+    with _views_lock:
+        newest = _views.get(key)
+        if newest is not None and newest[0] == token and newest[1] is not failed and systems.get(key) is newest[2]:
+            return newest[1]
+        if not create and not path.is_dir():  # a new client would make an empty store there
+            raise StoreError(f"the vector store {path} is missing")
+        with SharedSystemClient._refcount_lock:
+            systems.pop(key, None)
+        client = _client(path, None)
+        _views[key] = (token, client, systems.get(key))
+        return client
+
+
+def _wrote(path: Path, client: Any, token: str) -> None:
+    """This process's own write through `client` left `token`: the client reflects it (if still the newest)."""
+    with _views_lock:
+        newest = _views.get(str(path))
+        if newest is not None and newest[1] is client:
+            _views[str(path)] = (token, client, newest[2])
+
+
 def _client(path: Path, url: str | None) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -108,6 +154,7 @@ class VectorStore:
     """One Chroma collection: COLLECTION by default; in server mode the library names one per store."""
 
     lookup: ChunkLookup | None = None  # set by the library: lets `query` filter without Chroma's filter
+    on_write: Callable[[], None] | None = None  # set by the library: called before each write to Chroma
 
     def __init__(
         self,
@@ -117,33 +164,66 @@ class VectorStore:
         dimension: int,
         url: str | None = None,
         collection: str = COLLECTION,
+        written: str | None = None,
     ) -> None:
+        """`written`: the writers' token read from the catalogue before this store was opened (embedded)."""
+        self.path = path
         self.url = url
         self.name = collection
+        self.embedder_name = embedder_name
+        self.dimension = dimension
         self.where = f"{collection!r} on the Chroma server at {url}" if url else f"{collection!r} in {path}"
-        self.client = _client(path, url)
+        self.writes = 0  # vector writes made through this store (Library.writer leaves a token when > 0)
+        self.seen = written  # the writers' token this view of an embedded store reflects
+        self.client = _client(path, url) if url else _embedded_view(path, written, create=True)
+        self.collection = self._open(self.client, create=True)
+
+    def _open(self, client: Any, *, create: bool) -> Any:
+        """The collection, checked to be this embedder's (created when `create` and missing)."""
         try:
-            self.collection = self.client.get_or_create_collection(
-                collection,
-                embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedder": embedder_name, "dimension": dimension},
-            )
+            if create:
+                collection = client.get_or_create_collection(
+                    self.name,
+                    embedding_function=None,
+                    metadata={"hnsw:space": "cosine", "embedder": self.embedder_name, "dimension": self.dimension},
+                )
+            else:
+                collection = client.get_collection(self.name, embedding_function=None)
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"cannot open the Chroma collection {self.where} ({_reason(exc)})") from None
-        meta = self.collection.metadata or {}
+        meta = collection.metadata or {}
         try:
-            found_dim = int(meta.get("dimension", dimension))
+            found_dim = int(meta.get("dimension", self.dimension))
         except (TypeError, ValueError):
             found_dim = -1
-        if meta.get("embedder") != embedder_name or found_dim != dimension:
+        if meta.get("embedder") != self.embedder_name or found_dim != self.dimension:
             raise StoreError(
                 f"the Chroma collection {self.where} was built with embedder {meta.get('embedder')!r} "
-                f"({meta.get('dimension')} dimensions), not {embedder_name!r} ({dimension}); "
+                f"({meta.get('dimension')} dimensions), not {self.embedder_name!r} ({self.dimension}); "
                 "use the same embedder (CQC_ASSISTANT_EMBEDDER), or a fresh --store"
             )
+        return collection
+
+    def refresh(self, token: str | None, *, failed: Any = None) -> None:
+        """Bring this view up to date with what the writers' `token` says was written, or raise StoreError.
+
+        Embedded: a client that reflects `token` (a fresh one when needed, see `_embedded_view`), never
+        `failed` (the client a read just failed on). On a server the client always sees the server's state;
+        only the collection is opened again (a repair may have rebuilt it).
+        """
+        client = self.client if self.url else _embedded_view(self.path, token, failed)
+        self.collection = self._open(client, create=False)
+        self.client, self.seen = client, token
+
+    def wrote(self, token: str) -> None:
+        """This process's writes through this view are done and left `token`."""
+        if self.url is None:
+            _wrote(self.path, self.client, token)
+        self.seen = token
 
     def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
         """Upsert in batches; a Chroma failure becomes a StoreError so ingest reports it per document."""
+        self._writing()
         try:
             for i in range(0, len(ids), MAX_BATCH):
                 self.collection.upsert(
@@ -155,7 +235,17 @@ class VectorStore:
             raise StoreError(f"cannot write to the vector store ({_reason(exc)})") from None
 
     def delete_doc(self, doc_id: str) -> None:
+        self._writing()
         self.collection.delete(where={"doc_id": doc_id})
+
+    def delete_ids(self, ids: list[str]) -> None:
+        self._writing()
+        self.collection.delete(ids=ids)
+
+    def _writing(self) -> None:
+        if self.on_write is not None:
+            self.on_write()
+        self.writes += 1
 
     def count(self) -> int:
         return int(self.collection.count())

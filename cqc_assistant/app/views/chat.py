@@ -9,7 +9,7 @@ import streamlit as st
 from cqc_assistant.app import render
 from cqc_assistant.app import runtime as rt
 from cqc_assistant.domain import QUALITY_STATEMENTS, THEMES
-from cqc_assistant.export import export_answer, export_conversation, md_escape
+from cqc_assistant.export import export_answer, export_conversation, library_facts, md_escape
 from cqc_assistant.index.retriever import Filters, library_councils, make_filters
 from cqc_assistant.models import KINDS, Answer
 
@@ -108,7 +108,6 @@ def side_panel(turns: list[Answer], selected: int | None) -> None:
 def exports(turns: list[Answer], selected: int | None) -> None:
     if not turns:
         return
-    version = lib.version()
     answer = turns[selected if selected is not None else -1]
     every = list(turns)
     st.divider()
@@ -117,14 +116,16 @@ def exports(turns: list[Answer], selected: int | None) -> None:
         rt.download_buttons(
             "Export the answer shown beside",
             f"cqc-answer-{answer.question}",
-            lambda fmt: export_answer(answer, fmt, library_version=version),
+            lambda fmt: export_answer(answer, fmt, library=library_facts(lib, answer.citations)),
             key="export-answer",
         )
     with whole:
         rt.download_buttons(
             f"Export the whole conversation ({len(every)} question{'s' if len(every) != 1 else ''})",
             "cqc-conversation",
-            lambda fmt: export_conversation(every, fmt, library_version=version),
+            lambda fmt: export_conversation(
+                every, fmt, library=library_facts(lib, [c for a in every for c in a.citations])
+            ),
             key="export-conversation",
         )
 

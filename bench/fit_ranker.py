@@ -1,0 +1,351 @@
+"""Fit the sentence ranker (logistic regression, plain numpy) on labelled (question, candidate sentence) pairs.
+
+A candidate is positive when it comes from the question's document and contains one of its `expect` strings;
+every candidate of an unanswerable question is negative. The refusal threshold is the probability below which
+at most TARGET_FALSE_REFUSAL of the answerable training questions fall. Writes cqc_assistant/data/ranker.json.
+
+    .venv/bin/python bench/fit_ranker.py            # featurise seeds + dev2 (bench/out/cv-store), fit, write
+    .venv/bin/python bench/fit_ranker.py --reuse    # refit from the cached features (bench/out/cv-features.json)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+FEATURES_CACHE = ROOT / "bench" / "out" / "cv-features.json"
+TARGET_FALSE_REFUSAL = 0.04
+L2 = 1.0
+
+
+@dataclass
+class Item:
+    """One question's candidates: features, labels and what a citation needs."""
+
+    qid: str
+    fold: int
+    answerable: bool
+    x: np.ndarray  # (n, features)
+    y: np.ndarray  # (n,)
+    about: list[bool]
+    spans: list[tuple[str, int, int]]  # (doc_id, start, end)
+    refused_early: bool  # refused before ranking (a council the library does not hold)
+    fact: tuple[bool, bool] | None = None  # a facts-first answer's (refused, hit), when the question asks one
+
+
+def featurise(lib: Any, qs: list[Any]) -> list[Item]:
+    """Each question's candidates through the product's own code path (Assistant.featurize)."""
+    import cv
+
+    from cqc_assistant.facts import fact_answer
+    from cqc_assistant.models import Answer
+    from cqc_assistant.ranker import FEATURES
+
+    assistant = unfitted_assistant(lib)
+    ids = cv.doc_ids(lib)
+    items = []
+    for qn in qs:
+        intent, scoped, _, cands = assistant.featurize(qn.q)
+        want = ids.get(qn.doc or "")
+        fact = None if isinstance(scoped, Answer) else fact_answer(lib, intent, scoped)
+        y = [float(c.passage.doc_id == want and any(cv.norm(e) in cv.norm(c.text) for e in qn.expect)) for c in cands]
+        items.append(
+            Item(
+                qn.id,
+                qn.fold,
+                qn.answerable,
+                np.array([[c.x[f] for f in FEATURES] for c in cands], dtype=np.float64).reshape(-1, len(FEATURES)),
+                np.array(y),
+                [c.about for c in cands],
+                [(c.passage.doc_id, c.start, c.end) for c in cands],
+                isinstance(scoped, Answer),
+                None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations)),
+            )
+        )
+    return items
+
+
+def add_facts(lib: Any, qs: list[Any], items: list[Item]) -> None:
+    """Recompute the facts-first answers only (cheap): for cached features from before a facts change."""
+    import cv
+
+    from cqc_assistant.facts import fact_answer
+    from cqc_assistant.intent import Intent
+    from cqc_assistant.models import Answer
+
+    ids = cv.doc_ids(lib)
+    assistant = unfitted_assistant(lib)
+    for qn, item in zip(qs, items, strict=True):
+        intent = Intent.of(qn.q, lib)
+        scoped = assistant._filters_for(intent, None, None)
+        fact = None if isinstance(scoped, Answer) else fact_answer(lib, intent, scoped)
+        want = ids.get(qn.doc or "")
+        item.fact = None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations))
+
+
+def cited(c: Any, qn: Any, want: str | None) -> bool:
+    import cv
+
+    return bool(c.doc_id == want and any(cv.norm(e) in cv.norm(c.quote) for e in qn.expect))
+
+
+POOL_CACHE = ROOT / "bench" / "out" / "cv-pool.json"
+
+
+@dataclass
+class Pool:
+    """One answerable question's retrieval candidates: fusion features, and which hold an expected string."""
+
+    qid: str
+    fold: int
+    x: np.ndarray
+    y: np.ndarray
+
+
+def pools(lib: Any, qs: list[Any], reuse: bool = False) -> list[Pool]:
+    """The fused candidates of every answerable question, through HybridRetriever.pool (cached)."""
+    import cv
+
+    from cqc_assistant.index.retriever import HybridRetriever
+    from cqc_assistant.intent import Intent
+    from cqc_assistant.ranker import PASSAGE_FEATURES
+
+    if reuse and POOL_CACHE.exists():
+        return [
+            Pool(d["qid"], d["fold"], np.array(d["x"]).reshape(-1, len(PASSAGE_FEATURES)), np.array(d["y"]))
+            for d in json.loads(POOL_CACHE.read_text())
+        ]
+    hr, ids, out = HybridRetriever(lib), cv.doc_ids(lib), []
+    for qn in qs:
+        if not qn.answerable:
+            continue
+        found = hr.pool(qn.q, councils=Intent.of(qn.q).councils)
+        y = [float(cv.first_hit([(p.doc_id, p.text)], qn, ids) == 1) for p, _ in found]
+        x = [[f[k] for k in PASSAGE_FEATURES] for _, f in found]
+        out.append(Pool(qn.id, qn.fold, np.array(x, dtype=np.float64).reshape(-1, len(PASSAGE_FEATURES)), np.array(y)))
+    POOL_CACHE.write_text(
+        json.dumps([{"qid": p.qid, "fold": p.fold, "x": p.x.tolist(), "y": p.y.tolist()} for p in out])
+    )
+    return out
+
+
+def make_fusion(pools_: list[Pool], data_version: str, embedder: str = "all-MiniLM-L6-v2") -> Any:
+    """Logistic fusion of the two sides' evidence, fitted on these questions' candidates."""
+    from cqc_assistant.ranker import PASSAGE_FEATURES, Ranker
+
+    x = np.vstack([p.x for p in pools_ if len(p.x)])
+    y = np.concatenate([p.y for p in pools_ if len(p.x)])
+    mean, scale, w, b = fit_logistic(x, y)
+    return Ranker(PASSAGE_FEATURES, mean, scale, w, float(b), threshold=0.0, second_ratio=1.0,
+                  data_version=data_version, embedder=embedder)  # fmt: skip
+
+
+def fused_rank(fusion: Any, pool: Pool) -> int | None:
+    """Where the first expected passage ranks (1-based) when the pool is ordered by this fusion."""
+    if not len(pool.x):
+        return None
+    order = np.argsort(-fusion.score(pool.x), kind="stable")
+    return next((i + 1 for i, j in enumerate(order) if pool.y[j] > 0), None)
+
+
+def unfitted(features: tuple[str, ...] | None = None) -> Any:
+    """A model of zeros: what computing features needs before there is a fitted one."""
+    from cqc_assistant.ranker import FEATURES, Ranker
+
+    features = features or FEATURES
+    n = len(features)
+    return Ranker(features, np.zeros(n), np.ones(n), np.zeros(n), 0.0, threshold=0.0, second_ratio=0.5)
+
+
+def unfitted_assistant(lib: Any) -> Any:
+    """An Assistant whose features are computed with no fitted model (they do not depend on one)."""
+    from cqc_assistant.answer import Assistant
+    from cqc_assistant.ranker import SUPPORT_FEATURES
+
+    return Assistant(lib, ranker=unfitted(), support=unfitted(SUPPORT_FEATURES))
+
+
+def save(items: list[Item]) -> None:
+    FEATURES_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    FEATURES_CACHE.write_text(
+        json.dumps(
+            [
+                {
+                    "qid": i.qid,
+                    "fold": i.fold,
+                    "answerable": i.answerable,
+                    "x": i.x.tolist(),
+                    "y": i.y.tolist(),
+                    "about": i.about,
+                    "spans": i.spans,
+                    "refused_early": i.refused_early,
+                }  # fmt: skip
+                for i in items
+            ]
+        )
+    )
+
+
+def load_cached() -> list[Item]:
+    from cqc_assistant.ranker import FEATURES
+
+    return [
+        Item(
+            d["qid"],
+            d["fold"],
+            d["answerable"],
+            np.array(d["x"], dtype=np.float64).reshape(-1, len(FEATURES)),
+            np.array(d["y"]),
+            d["about"],
+            [tuple(s) for s in d["spans"]],
+            d["refused_early"],
+        )  # fmt: skip
+        for d in json.loads(FEATURES_CACHE.read_text())
+    ]
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 50) -> tuple[np.ndarray, ...]:
+    """Standardised features, L2-penalised logistic regression by Newton's method (deterministic)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    reg = np.full(z.shape[1], l2)
+    reg[-1] = 0.0
+    # Positives are rare (a few sentences among ~40 a question): weigh the classes equally.
+    pos = max(y.sum(), 1.0)
+    sw = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(len(y) - pos, 1.0)))
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(z @ w, -30, 30)))
+        grad = z.T @ (sw * (p - y)) + reg * w
+        hess = (z * (sw * p * (1 - p))[:, None]).T @ z + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return mean, scale, w[:-1], np.array(w[-1])
+
+
+def make_ranker(items: list[Item], data_version: str, target: float = TARGET_FALSE_REFUSAL) -> Any:
+    """Fit on these items, choose the threshold and the second-citation ratio on them too."""
+    from cqc_assistant.ranker import FEATURES, Ranker
+
+    x = np.vstack([i.x for i in items if len(i.x)])
+    y = np.concatenate([i.y for i in items if len(i.x)])
+    mean, scale, w, b = fit_logistic(x, y)
+    r = Ranker(FEATURES, mean, scale, w, float(b), threshold=0.0, second_ratio=0.5, data_version=data_version,
+               target_false_refusal=target)  # fmt: skip
+    best = sorted(float(r.score(i.x).max()) if len(i.x) else 0.0 for i in items if i.answerable)
+    threshold = best[int(target * len(best))] if best else 0.5
+    return Ranker(FEATURES, mean, scale, w, float(b), threshold=threshold, second_ratio=choose_ratio(r, items),
+                  data_version=data_version, target_false_refusal=target)  # fmt: skip
+
+
+def make_support(r: Any, items: list[Item], data_version: str, target: float = TARGET_FALSE_REFUSAL) -> Any:
+    """The answer-or-refuse model: label = the question is answerable; its threshold lets at most `target` of
+    these answerable questions be refused."""
+    from cqc_assistant.ranker import SUPPORT_FEATURES, Ranker, support_features
+
+    usable = [i for i in items if len(i.x) and not i.refused_early]
+    x = np.array([support_features(i.x, r.score(i.x)) for i in usable])
+    y = np.array([float(i.answerable) for i in usable])
+    mean, scale, w, b = fit_logistic(x, y)
+    s = Ranker(SUPPORT_FEATURES, mean, scale, w, float(b), threshold=0.0, second_ratio=1.0,
+               data_version=data_version, target_false_refusal=target)  # fmt: skip
+    answerable = sorted(float(p) for p, i in zip(s.score(x), usable, strict=True) if i.answerable)
+    threshold = answerable[int(target * len(answerable))] if answerable else 0.5
+    return Ranker(SUPPORT_FEATURES, mean, scale, w, float(b), threshold=threshold, second_ratio=1.0,
+                  data_version=data_version, target_false_refusal=target)  # fmt: skip
+
+
+def answered(r: Any, support: Any, item: Item) -> bool:
+    from cqc_assistant.ranker import support_features
+
+    if item.refused_early or not len(item.x):
+        return False
+    x = np.array([support_features(item.x, r.score(item.x))])
+    return bool(support.score(x)[0] >= support.threshold)
+
+
+def confident(r: Any, item: Item) -> bool:
+    """The best sentence's probability reaches the ranker's own threshold."""
+    return bool(len(item.x)) and float(r.score(item.x).max()) >= r.threshold
+
+
+def choose_ratio(r: Any, items: list[Item]) -> float:
+    """The second-citation ratio with the most cited hits on these items (fewer citations on a tie)."""
+    best, best_ratio = -1.0, 0.5
+    for ratio in (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3):
+        hits = sum(hit(choose(r, i, ratio, threshold=0.0), i) for i in items if i.answerable)
+        if hits > best:
+            best, best_ratio = hits, ratio
+    return best_ratio
+
+
+def choose(r: Any, item: Item, ratio: float, threshold: float, max_citations: int = 3) -> list[int] | None:
+    """The candidates answer() would cite (indices), or None for a refusal: the same rule as answer.py."""
+    if item.refused_early or not len(item.x):
+        return None
+    p = r.score(item.x)
+    order = list(np.argsort(-p, kind="stable"))
+    if p[order[0]] < threshold:
+        return None
+    chosen = [order[0]]
+    for j in order[1:]:
+        if len(chosen) >= max_citations or p[j] < p[order[0]] * ratio:
+            break
+        if not item.about[j]:
+            continue
+        d, s, e = item.spans[j]
+        if not any(item.spans[k][0] == d and s < item.spans[k][2] and item.spans[k][1] < e for k in chosen):
+            chosen.append(j)
+    return chosen
+
+
+def hit(chosen: list[int] | None, item: Item) -> bool:
+    return chosen is not None and any(item.y[j] > 0 for j in chosen)
+
+
+def data_version() -> str:
+    """A hash of the questions the ranker was fitted on."""
+    import cv
+
+    h = hashlib.sha1()
+    for _, qa, un in cv.SETS.values():
+        h.update((cv.SHARED / "eval" / qa).read_bytes())
+        h.update((cv.SHARED / "eval" / un).read_bytes())
+    return "seeds+dev2:" + h.hexdigest()[:12]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reuse", action="store_true", help="refit from the cached features")
+    args = ap.parse_args()
+    import cv
+
+    lib, qs = cv.open_store(), cv.questions()
+    items = load_cached() if args.reuse else featurise(lib, qs)
+    if not args.reuse:
+        save(items)
+    version = data_version()
+    r = make_ranker(items, version)
+    fusion = make_fusion(pools(lib, qs, reuse=args.reuse), version)
+    support = make_support(r, items, version)
+    data = {"sentences": r.to_json(), "support": support.to_json(), "passages": fusion.to_json()}
+    out = ROOT / "cqc_assistant" / "data" / "ranker.json"
+    out.write_text(json.dumps(data, indent=1) + "\n")
+    print(json.dumps(data, indent=1))
+
+
+if __name__ == "__main__":
+    main()

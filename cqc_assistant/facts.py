@@ -1,0 +1,74 @@
+"""Facts first: a question for a quality statement's score or the overall rating is answered from the facts
+detected at ingest (the scorecard: each fact with the passage that states it), cited to that passage exactly.
+When the library lacks the fact for that council, the answer says which fact is missing and cites nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .domain import quality_statement
+from .errors import NotFoundError
+from .index.retriever import Filters
+from .intent import Intent
+from .library import Library
+from .models import Answer, Citation
+from .scorecard import build_scorecard
+
+# A quality statement is taken from the question's meaning only when it is this close (cosine) to the
+# statement's description; a question that names one needs no threshold.
+QS_MEANING_MIN = 0.35
+
+
+def asked_fact(intent: Intent) -> tuple[str, int | None] | None:
+    """("score", qs) when the question asks for a quality statement's score, else None. (The overall rating is
+    left to the ranker: with detection as it stands, answering it from the scorecard refused more questions
+    the documents answer than it gained, under cross-validation.)"""
+    if intent.kind == "score":
+        qs = min(intent.qs) if intent.qs else None
+        if qs is None and intent.qs_similarity and max(intent.qs_similarity) >= QS_MEANING_MIN:
+            qs = intent.best_qs()
+        return ("score", qs) if qs else None
+    return None
+
+
+def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | None:
+    """The answer from the scorecard, a refusal naming the missing fact, or None when the question asks for
+    no such fact or names no single council."""
+    fact = asked_fact(intent)
+    council = filters.council or (intent.councils[0] if len(intent.councils) == 1 else None)
+    if fact is None or council is None:
+        return None
+    what, qs = fact
+    try:
+        card = build_scorecard(library).council(council)
+    except NotFoundError:
+        card = None
+    cite: Citation | None = None
+    value = ""
+    if what == "score" and qs is not None:
+        name = quality_statement(qs).name
+        missing = f"The library states no score for {name} (quality statement {qs}) for {council}."
+        entry = next((e for e in card.entries if e.qs == qs), None) if card else None
+        if entry is not None and entry.score is not None:
+            cite, value = entry.citation, f"{name}: {entry.score}"
+    else:
+        missing = f"The library states no overall rating for {council}."
+        for f in card.stated if card else ():
+            if f.rating and f.rating_citation is not None:
+                cite, value = f.rating_citation, f"Overall rating: {f.rating}"
+                break
+    if cite is None and card is None:
+        return None  # no stated scores for this council at all: the ranker looks in its documents
+    if cite is None:
+        return Answer(
+            question=intent.question, answer=f"The library does not say. {missing}", refused=True,
+            filters=filters.active(), confidence=0.0,
+        )  # fmt: skip
+    cite = replace(cite, n=1, council=cite.council or council)
+    if library.catalogue.text(cite.doc_id)[cite.start : cite.end] != cite.quote:
+        return None  # never a citation that is not the stored text; the ranker answers instead
+    return Answer(
+        question=intent.question, answer=f"{value}. {cite.quote} [1]", refused=False, citations=(cite,),
+        filters=filters.active(), searched=(cite.title,), confidence=1.0,
+    )  # fmt: skip

@@ -1,0 +1,148 @@
+"""Facts-first answers and their refusal when the fact is missing, the fitted ranker's file, a refusal's closest
+passages, and `search --batch`, over the fictional Wyvernshire and Fenmoor documents (hash embedder)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fictional import OTHER_COUNCIL, PASSAGE_FIELDS, copy_docs, ingested
+from helpers import run_cli
+
+from cqc_assistant.answer import Assistant
+from cqc_assistant.library import Library
+from cqc_assistant.ranker import FEATURES, SUPPORT_FEATURES, Ranker, default_ranker, default_support
+
+
+@pytest.fixture(autouse=True)
+def _extractive(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CQC_ASSISTANT_LLM_PROVIDER", "CQC_ASSISTANT_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_docs(tmp_path_factory.mktemp("docs") / "docs", other_council=True)
+
+
+@pytest.fixture(scope="module")
+def lib(docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    with ingested(tmp_path_factory.mktemp("facts") / "store", docs, added=5) as library:
+        yield library
+
+
+def exact(lib: Library, doc_id: str, start: int, end: int, quote: str) -> bool:
+    return lib.catalogue.text(doc_id)[start:end] == quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What score did Fenmoor Borough Council get for assessing needs?",
+        "What score did Fenmoor Borough Council receive for Assessing people's needs?",
+        "How did Fenmoor Borough Council score on assessing needs?",
+        "How did Fenmoor Borough Council score for assessing people's needs?",
+    ],
+)
+def test_a_score_question_is_answered_from_the_scorecard_with_its_exact_passage(lib: Library, question: str) -> None:
+    result = Assistant(lib).ask(question)
+    assert not result.refused, result.answer
+    (c,) = result.citations
+    assert exact(lib, c.doc_id, c.start, c.end, c.quote)
+    assert "2" in c.quote and lib.document(c.doc_id).council == OTHER_COUNCIL
+    assert result.answer.startswith("Assessing needs: 2")
+
+
+def test_a_missing_score_is_a_refusal_that_names_the_fact_and_cites_nothing(lib: Library) -> None:
+    result = Assistant(lib).ask("What score did Fenmoor Borough Council get for safeguarding?")
+    assert result.refused and result.citations == ()
+    assert "no score for Safeguarding" in result.answer and OTHER_COUNCIL in result.answer
+
+
+def test_the_overall_rating_is_answered_with_an_exact_citation(lib: Library) -> None:
+    result = Assistant(lib).ask("What overall rating did CQC give Fenmoor Borough Council?")
+    assert not result.refused, result.answer
+    c = result.citations[0]
+    assert exact(lib, c.doc_id, c.start, c.end, c.quote) and "requires improvement" in c.quote.lower()
+
+
+def test_without_facts_first_the_ranker_answers_the_same_question(lib: Library) -> None:
+    result = Assistant(lib, facts_first=False).ask("What score did Fenmoor Borough Council get for safeguarding?")
+    assert not result.answer.startswith("The library does not say. The library states no score")
+
+
+def test_a_refusal_lists_the_three_closest_passages_as_not_answering(lib: Library) -> None:
+    result = Assistant(lib).ask("What did the council say about cryptocurrency mining?")
+    assert result.refused and result.citations == ()
+    assert len(result.closest) == 3
+    for c in result.closest:
+        assert exact(lib, c.doc_id, c.start, c.end, c.quote)
+    data = result.to_json()
+    assert [set(c) for c in data["closest"]] == [{"doc_id", "title", "section", "start", "end", "quote"}] * 3
+
+
+def test_an_answer_has_no_closest_passages(lib: Library) -> None:
+    result = Assistant(lib).ask("Who commissioned the peer challenge?")
+    assert not result.refused and result.closest == () and result.to_json()["closest"] == []
+
+
+def test_the_shipped_ranker_loads_and_scores_deterministically(tmp_path: Path) -> None:
+    r = default_ranker()
+    assert r.features == FEATURES and r.data_version and 0 < r.threshold < 1 and 0 < r.second_ratio <= 1
+    x = np.random.default_rng(7).random((50, len(FEATURES)))
+    first = r.score(x)
+    assert np.all((first > 0) & (first < 1)) and len(set(np.round(first, 6))) > 1
+    copy = tmp_path / "ranker.json"
+    copy.write_text(json.dumps({"sentences": r.to_json()}))
+    again = Ranker.load(copy).score(x)
+    assert np.allclose(first, again, atol=1e-6)
+    support = default_support()
+    assert support.features == SUPPORT_FEATURES and 0 < support.threshold < 1
+    assert support.data_version == r.data_version
+    # More of the question's words in the sentence never lowers its probability (the weight is positive).
+    up = x.copy()
+    up[:, FEATURES.index("lexical")] += 0.5
+    assert np.all(r.score(up) >= first)
+
+
+def test_a_ranker_file_with_other_features_is_a_clear_error(tmp_path: Path) -> None:
+    data = default_ranker().to_json() | {"features": ["lexical"]}
+    path = tmp_path / "ranker.json"
+    path.write_text(json.dumps({"sentences": data}))
+    with pytest.raises(Exception, match="features do not match"):
+        Ranker.load(path)
+
+
+def test_cli_search_batch_gives_one_list_a_line_in_order(lib: Library, tmp_path: Path) -> None:
+    store = str(lib.settings.home)
+    lines = [
+        {"q": "occupational therapy waiting list", "k": 3},
+        {"q": "home care rate per hour", "council": "Wyvernshire", "kind": "cqc_assessment"},
+        {"q": "occupational therapy waiting list", "kind": "bogus"},
+        {"q": "occupational therapy waiting list", "council": "fenmoor borough council", "k": 2},
+    ]
+    batch = tmp_path / "queries.jsonl"
+    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    result = run_cli("search", "--batch", str(batch), "--json", store=store)
+    assert result.exit_code == 0, result.output
+    out = [json.loads(x) for x in result.stdout.splitlines()]
+    assert len(out) == 4
+    assert isinstance(out[0], list) and 1 <= len(out[0]) <= 3
+    assert all(set(p) >= PASSAGE_FIELDS for p in out[0])
+    assert out[1] and {p["kind"] for p in out[1]} == {"cqc_assessment"}
+    assert "unknown document kind 'bogus'" in out[2]["error"]
+    assert out[3] and len(out[3]) <= 2 and all(OTHER_COUNCIL in (p["council"] or "") for p in out[3])
+    single = run_cli("search", lines[0]["q"], "-k", "3", "--json", store=store)
+    assert json.loads(single.stdout) == out[0]
+
+
+def test_cli_search_batch_rejects_a_line_without_a_question(lib: Library, tmp_path: Path) -> None:
+    batch = tmp_path / "bad.jsonl"
+    batch.write_text('{"q": "waiting"}\n{"council": "Wyvernshire"}\n', encoding="utf-8")
+    result = run_cli("search", "--batch", str(batch), "--json", store=lib.settings.home)
+    assert result.exit_code != 0 and "bad.jsonl:2: not a JSON object with a 'q' field" in result.output
+    both = run_cli("search", "x", "--batch", str(batch), store=lib.settings.home)
+    assert both.exit_code != 0 and "either a QUERY or --batch" in both.output
