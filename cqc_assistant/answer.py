@@ -127,7 +127,7 @@ class Assistant:
         named = list(dict.fromkeys(name for name, _, _ in find_councils(question)))
         if not named or (filters is not None and filters.council):
             return base
-        held = library_councils(self.library)
+        held = library_councils(self.library, include_demo=base.include_demo)
         in_library = [held[council_key(n)] for n in named if council_key(n) in held]
         if in_library:
             return replace(base, council=in_library[0])
