@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 box = page.get_by_test_id("stChatInputTextArea")
                 box.wait_for()
                 first_load_s = time.perf_counter() - t0
-                page.locator(".st-key-examples").wait_for()  # shown once the model and library are ready
+                page.locator(".st-key-examples").wait_for(timeout=600_000)  # once the model and library are ready
                 ready_s = time.perf_counter() - launched
 
                 def ask(question: str, n: int) -> float:
