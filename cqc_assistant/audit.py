@@ -1,4 +1,5 @@
-"""The audit log: every answer given, with what it cited and which library version it was drawn from.
+"""The audit log: every answer given, with what it cited and which library version it was drawn from, and
+every correction a user made to a document's detected facts.
 
 Its own SQLite file (`audit.sqlite3` in the store directory, WAL), so auditing never blocks ingest and the
 catalogue can be rebuilt without losing the record. Entries older than the retention period
@@ -37,7 +38,22 @@ CREATE TABLE IF NOT EXISTS audit(
     library_version INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE TABLE IF NOT EXISTS corrections(
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user TEXT,
+    doc_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    field TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detected TEXT NOT NULL,
+    before TEXT NOT NULL,
+    after TEXT NOT NULL,
+    library_version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS corrections_at ON corrections(at);
 """
+_EDIT_COLS = "id, at, user, doc_id, title, field, action, detected, before, after, library_version"
 _COLS = "id, at, user, question, filters, answer, refused, mode, citations, library_version"
 CSV_FIELDS = ("id", "at", "user", "question", "filters", "answer", "refused", "mode", "citations",
               "library_version")  # fmt: skip
@@ -76,6 +92,27 @@ class AuditEntry:
         data["citations"] = json.dumps(self.citations, ensure_ascii=False)
         data["refused"] = int(self.refused)
         return data
+
+
+@dataclass(frozen=True)
+class CorrectionEntry:
+    """One field of one document corrected (`set`) or its correction dropped (`clear`): the value detection
+    found, the value shown before and the value shown after."""
+
+    id: int
+    at: str
+    user: str | None
+    doc_id: str
+    title: str
+    field: str
+    action: str
+    detected: Any
+    before: Any
+    after: Any
+    library_version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def parse_since(value: str) -> str:
@@ -144,6 +181,47 @@ class AuditLog:
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.path}: cannot write to the audit log ({exc})") from None
             return int(cur.lastrowid or 0)
+
+    def record_correction(
+        self,
+        doc_id: str,
+        title: str,
+        changes: list[tuple[str, str, Any, Any, Any]],
+        *,
+        library_version: int,
+        user: str | None = None,
+    ) -> None:
+        """Store one edit: (field, action, detected, before, after) per field changed."""
+        at = _iso(self.clock())
+        rows = [
+            (at, user, doc_id, title, name, action, json.dumps(detected), json.dumps(before), json.dumps(after),
+             int(library_version))
+            for name, action, detected, before, after in changes
+        ]  # fmt: skip
+        with self._lock:
+            try:
+                self.db.executemany(
+                    "INSERT INTO corrections(at, user, doc_id, title, field, action, detected, before, after, "
+                    "library_version) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot write to the audit log ({exc})") from None
+
+    def corrections(self, since: str | None = None) -> list[CorrectionEntry]:
+        """Corrections oldest first; `since` as for `entries`."""
+        query = f"SELECT {_EDIT_COLS} FROM corrections"
+        params: tuple[str, ...] = ()
+        if since is not None:
+            query, params = query + " WHERE at >= ?", (parse_since(since),)
+        with self._lock:
+            rows = self.db.execute(query + " ORDER BY at, id", params).fetchall()
+        return [
+            CorrectionEntry(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), json.loads(r[8]), json.loads(r[9]), r[10]
+            )
+            for r in rows
+        ]
 
     def entries(self, since: str | None = None) -> list[AuditEntry]:
         """Entries oldest first; `since` is YYYY-MM-DD (UTC) or an ISO time."""

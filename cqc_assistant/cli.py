@@ -146,8 +146,11 @@ def docs(store: str | None, as_json: bool) -> None:
     if not records:
         click.echo("The library is empty: add documents with `cqc-assistant ingest PATH`.")
     for d in records:
-        facts = " · ".join(x for x in (d.council, d.kind, d.date, d.rating) if x)
-        click.echo(f"{d.doc_id}  {d.title[:70]}\n    {facts}  ({d.n_chunks} chunks)")
+        marked = [(x, name in d.corrected) for name, x in (("council", d.council), ("kind", d.kind),
+                  ("date", d.date), ("rating", d.rating)) if x]  # fmt: skip
+        facts = " · ".join(x + ("*" if fixed else "") for x, fixed in marked)
+        note = "  * corrected by a user" if d.corrected else ""
+        click.echo(f"{d.doc_id}  {d.title[:70]}\n    {facts}  ({d.n_chunks} chunks){note}")
 
 
 @cli.command()
@@ -172,7 +175,11 @@ def show(doc_id: str, with_text: bool, store: str | None, as_json: bool) -> None
         emit_json(data)
         return
     for key, value in doc.to_json().items():
-        click.echo(f"{key:14} {value}")
+        if key in ("corrected", "detected"):
+            continue
+        fixed = [f for f in doc.corrected if f == key or (key == "scores" and f.startswith("score:"))]
+        found = "; ".join(f"{f} was {doc.detected[f]!r}" for f in fixed)
+        click.echo(f"{key:14} {value}" + (f"  (corrected by a user; detected: {found})" if fixed else ""))
     click.echo("sections:")
     for s in sections:
         tags = " ".join(f"{k}={v}" for k, v in (("theme", s.theme), ("qs", s.qs), ("score", s.score)) if v)
@@ -202,6 +209,78 @@ def remove(doc_id: str | None, demo: bool, store: str | None) -> None:
         click.echo(f"removed {doc.doc_id}  {doc.title}")
     if demo and not gone:
         click.echo("The library holds no demo documents.")
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--council", help="The council (several: separated by ';').")
+@click.option("--kind", help="Document kind: " + ", ".join(KINDS) + ".")
+@click.option("--date", help="Publication date YYYY-MM-DD, YYYY-MM or YYYY ('none': undated).")
+@click.option("--rating", help="Overall CQC rating the document states ('none': it states none).")
+@click.option("--percent", help="Overall percentage the document states, 25-100 ('none': it states none).")
+@click.option(
+    "--score",
+    "scores",
+    multiple=True,
+    metavar="QS=N",
+    help="A quality statement score the document states: QS by number or name (as `rate --qs`), N 1-4, "
+    "'na' (the document says it was not assessed) or 'none' (it states no score). Repeatable.",
+)
+@click.option(
+    "--clear",
+    "clear",
+    multiple=True,
+    metavar="FIELD",
+    help="Drop a correction, back to what was detected: council, kind, date, rating, percent, score:QS, "
+    "scores or all. Repeatable.",
+)
+@store_option
+@chroma_url_option
+@json_option
+@friendly
+def edit(
+    doc_id: str,
+    council: str | None,
+    kind: str | None,
+    date: str | None,
+    rating: str | None,
+    percent: str | None,
+    scores: tuple[str, ...],
+    clear: tuple[str, ...],
+    store: str | None,
+    as_json: bool,
+) -> None:
+    """Correct what was detected about a document (DOC_ID or a unique prefix of it).
+
+    A correction is kept apart from detection, wins over it everywhere (listing, search filters,
+    scorecards, the app), survives a re-ingest of the same content and goes into the audit log.
+
+    Examples:
+
+    \b
+        cqc-assistant edit 3f2a --council "Wyvernshire County Council" --kind cqc_press_release
+        cqc-assistant edit 3f2a --date 2025-05-02 --rating good --score safeguarding=3 --score 9=2
+        cqc-assistant edit 3f2a --clear rating
+    """
+    import os
+
+    from .corrections import parse_edit
+
+    lib = open_library(store)
+    doc = lib.document(doc_id)
+    change = parse_edit(
+        doc.corrected, council=council, kind=kind, date=date, rating=rating, percent=percent, scores=scores,
+        clear=clear,
+    )  # fmt: skip
+    after = lib.correct(doc.doc_id, change.values, change.clear, user=os.environ.get("USER") or None)
+    if as_json:
+        emit_json(after.to_json())
+        return
+    click.echo(f"corrected {after.doc_id}  {after.title}")
+    for name, value in change.values.items():
+        click.echo(f"  {name}: set to {value!r}")
+    for name in change.clear:
+        click.echo(f"  {name}: correction dropped, back to what was detected")
 
 
 def filter_options(fn: F) -> F:
@@ -450,8 +529,10 @@ def scorecard(council: str | None, include_demo: bool, store: str | None, as_jso
     """Show each council's stated QS scores with citations, beside the calculator's rating.
 
     Scores come from CQC quality-statement pages (the `Score: N` line) and press releases (the list
-    of nine); every score cites the passage that states it. The computed % and rating are set beside
-    every rating or % the council's documents state, and any disagreement is flagged. COUNCIL is
+    of nine); every score cites the passage that states it, and the card says how many of the nine it
+    found. A % and rating are computed only when all nine are found (or a document says the others
+    were not assessed), then set beside every rating or % the council's documents state; any
+    disagreement is flagged. COUNCIL is
     optional ('wyvernshire' matches 'Wyvernshire County Council'); without it, every council with
     stated scores is shown.
 
@@ -479,11 +560,14 @@ def _print_council_scorecard(c: Any) -> None:
     from .scorecard import CouncilScorecard
 
     assert isinstance(c, CouncilScorecard)
-    click.echo(c.council)
+    click.echo(f"{c.council}: {c.summary}")
     for e in c.entries:
-        score = "-" if e.score is None else str(e.score)
-        click.echo(f"  QS{e.qs} {e.name[:44]:44} {score}")
+        shown = e.status if e.score is None else str(e.score)
+        click.echo(f"  QS{e.qs} {e.name[:44]:44} {shown}" + ("  ! documents disagree:" if e.conflict else ""))
         for s in e.statements:
+            if s.corrected:
+                click.echo(f"      {s.score}  corrected by a user for {s.kind} {s.doc_id} (no passage states it)")
+                continue
             if s.citation is None:
                 click.echo(f"      {s.score}  {s.kind} {s.doc_id} (passage not located)")
                 continue
@@ -491,6 +575,8 @@ def _print_council_scorecard(c: Any) -> None:
             where = cite.title[:60] + (f" › {cite.section[:40]}" if cite.section != cite.title else "")
             span = f"{cite.doc_id} {cite.start}-{cite.end}"
             click.echo(f'      {s.score}  [{cite.n}] {where} ({span}) "{cite.quote[:70]}"')
+        for doc_id in e.not_assessed_in:
+            click.echo(f"      not assessed, says {doc_id}")
         if e.conflict:
             click.echo(f"      ! {e.conflict}")
     if c.result is not None:
@@ -498,17 +584,26 @@ def _print_council_scorecard(c: Any) -> None:
         click.echo(f"  Computed: {r.total}/{r.maximum} = {r.percent_exact_display:.2f}% → {r.percent}% → {r.rating}")
         if r.boundary_warning:
             click.echo(f"  Boundary: {r.boundary_warning}")
+    else:
+        click.echo(f"  Computed: none; {c.not_computed}")
     for f in c.stated:
         figures = ", ".join(x for x in (f.rating, None if f.percent is None else f"{f.percent}%") if x)
-        verdict = "agrees" if f.agrees else "DISAGREES: " + "; ".join(f.mismatches)
-        click.echo(f"  Stated: {figures} in {f.kind} {f.doc_id} ({f.title[:50]}) — {verdict}")
+        if f.agrees is None:
+            verdict = "not checked: nothing computed to compare with"
+        else:
+            verdict = "agrees with the calculator" if f.agrees else "DISAGREES: " + "; ".join(f.mismatches)
+        fixed = f" (corrected by a user: {', '.join(f.corrected)})" if f.corrected else ""
+        click.echo(f"  Stated: {figures}{fixed} in {f.kind} {f.doc_id} ({f.title[:50]}) — {verdict}")
         for figure_cite in (f.rating_citation, f.percent_citation):
             if figure_cite is not None:
                 fc = figure_cite
                 click.echo(f'      [{fc.n}] ({fc.doc_id} {fc.start}-{fc.end}) "{fc.quote[:90]}"')
     for warning in c.warnings:
         click.echo(f"  ! {warning}")
-    click.echo(f"  Verdict: {'consistent' if c.agrees else 'INCONSISTENT: see the lines marked above'}")
+    if c.agrees is None:
+        click.echo(f"  Verdict: no documents disagree; {c.summary}, so nothing was computed to check against")
+    else:
+        click.echo(f"  Verdict: {'consistent' if c.agrees else 'INCONSISTENT: see the lines marked above'}")
 
 
 # --- store checks and the audit log ------------------------------------------------------------------
@@ -566,10 +661,16 @@ def check(repair: bool, store: str | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--since", help="Only answers given on or after this UTC date (YYYY-MM-DD).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per answer.")
+@click.option(
+    "--corrections",
+    "corrections",
+    is_flag=True,
+    help="List the corrections users made to documents' detected facts instead of the answers.",
+)
 @store_option
 @json_option
 @friendly
-def audit(since: str | None, as_csv: bool, store: str | None, as_json: bool) -> None:
+def audit(since: str | None, as_csv: bool, corrections: bool, store: str | None, as_json: bool) -> None:
     """List the answers given: when, the question and filters, the answer, what it cited, the library version.
 
     Entries older than CQC_ASSISTANT_AUDIT_RETENTION_DAYS (default 365) are pruned when the log is opened.
@@ -587,6 +688,22 @@ def audit(since: str | None, as_csv: bool, store: str | None, as_json: bool) -> 
     if since is not None:
         parse_since(since)
     settings = Settings.from_env(store=store)
+    if corrections:
+        if as_csv:
+            raise click.UsageError("--csv lists answers; use --json with --corrections")
+        edits = []
+        if (settings.home / FILE_NAME).is_file():
+            with AuditLog.for_settings(settings) as log:
+                edits = log.corrections(since)
+        if as_json:
+            emit_json([edit.to_json() for edit in edits])
+        for edit in [] if as_json else edits:
+            who = f" by {edit.user}" if edit.user else ""
+            change = f"{edit.before!r} → {edit.after!r} (detected {edit.detected!r})"
+            click.echo(f"{edit.at}  #{edit.id} {edit.doc_id} {edit.field} {edit.action}{who}: {change}")
+        if not edits and not as_json:
+            click.echo("No corrections recorded" + (f" since {since}." if since else " yet."))
+        return
     if (settings.home / FILE_NAME).is_file():
         with AuditLog.for_settings(settings) as log:
             entries = log.entries(since)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,9 @@ from typing import Any
 
 from .config import Settings
 from .embedding import Embedder, Vector
-from .errors import StoreError, StoreLockedError
+from .errors import QueryError, StoreError, StoreLockedError
 from .index.catalogue import Catalogue, DocRecord, SectionRecord
+from .index.corrected import CORRECTABLE
 from .index.vectors import COLLECTION, VectorStore
 
 REBUILDING = "vectors_rebuilding"  # catalogue meta key, set while the vectors are rebuilt from the catalogue
@@ -122,6 +124,8 @@ class Library:
             self.catalogue.purge(doc_id)
         if damaged:
             self.rebuild_vectors()
+        for doc_id in self.catalogue.stale_vector_meta():  # a correction's metadata update cut short
+            self.sync_vector_meta(doc_id)
 
     def vectors_readable(self) -> bool:
         """A quick probe: Chroma answers counts and ids from SQLite even when its index files are damaged,
@@ -201,7 +205,65 @@ class Library:
     def version(self) -> int:
         return self.catalogue.library_version()
 
+    def corrections(self, doc_id: str) -> dict[str, Any]:
+        """A document's (id or unique prefix) corrected fields → values; detection's are `document().detected`."""
+        return self.catalogue.corrections(self.catalogue.document(doc_id).doc_id)
+
     # --- writes -------------------------------------------------------------------------------------
+
+    def correct(
+        self,
+        doc_id: str,
+        values: dict[str, Any] | None = None,
+        clear: Sequence[str] = (),
+        *,
+        user: str | None = None,
+    ) -> DocRecord:
+        """Correct a document's facts (checked values, see `corrections.parse_edit`) or drop corrections.
+
+        The corrections and the document's chunk rows (what the council, kind and date filters read) change
+        in one catalogue transaction, then its vectors' Chroma metadata; a writer killed in between leaves
+        a mark the next writer's recovery finishes. Each change goes into the audit log. Returns the
+        document as now read.
+        """
+        values = dict(values or {})
+        unknown = [f for f in [*values, *clear] if f not in CORRECTABLE and not re.fullmatch(r"score:[1-9]", f)]
+        if unknown:
+            raise QueryError(f"{unknown[0]!r} is not a fact a user can correct")
+        with self.writer():
+            before = self.catalogue.document(doc_id)
+            self.catalogue.correct(before.doc_id, values, clear)
+            self.sync_vector_meta(before.doc_id)
+            after = self.catalogue.document(before.doc_id)
+            version = self.version()
+        changes = [
+            (name, "clear" if name in clear else "set", _fact(before, name, detected=True),
+             _fact(before, name), _fact(after, name))
+            for name in [*values, *clear]
+        ]  # fmt: skip
+        from .audit import AuditLog
+
+        with AuditLog.for_settings(self.settings) as log:
+            log.record_correction(before.doc_id, before.title, changes, library_version=version, user=user)
+        return after
+
+    def sync_vector_meta(self, doc_id: str) -> None:
+        """Bring a document's Chroma metadata to its chunk rows (a key the rows no longer give is dropped)."""
+        ids, metas = self.catalogue.vector_metadatas(doc_id)
+        if ids:
+            try:
+                got = self.vectors.collection.get(ids=ids, include=["metadatas"])
+                old = {i: m or {} for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+                new = dict(zip(ids, metas, strict=True))
+                held = [i for i in ids if i in old]
+                if held:
+                    self.vectors.collection.update(
+                        ids=held,
+                        metadatas=[{**dict.fromkeys(set(old[i]) - set(new[i])), **new[i]} for i in held],
+                    )
+            except Exception as exc:  # noqa: BLE001 - Chroma raises many untyped errors
+                raise StoreError(f"cannot update the vector store's metadata ({type(exc).__name__}: {exc})") from None
+        self.catalogue.vector_meta_synced(doc_id)
 
     def remove(self, doc_id: str) -> DocRecord:
         with self.writer():
@@ -221,6 +283,16 @@ class Library:
         self.catalogue.mark_deleting(doc.doc_id)
         self.vectors.delete_doc(doc.doc_id)
         self.catalogue.purge(doc.doc_id)
+
+
+def _fact(doc: DocRecord, name: str, *, detected: bool = False) -> Any:
+    """One fact of a document by its correction field name ("score:7" → the QS7 score, "na" if not assessed)."""
+    if detected and name in doc.detected:
+        return doc.detected[name]
+    if name.startswith("score:"):
+        qs = int(name.partition(":")[2])
+        return "na" if qs in doc.not_assessed else doc.scores.get(qs)
+    return getattr(doc, name)
 
 
 def _looks_empty(vectors: VectorStore) -> bool:

@@ -2,9 +2,14 @@
 
 For every council whose documents state quality-statement scores (CQC quality-statement pages give a
 `Score: N` line per section; press releases give a list of nine, mapped by position), this collects
-each stated score with a citation whose `quote` is exactly `stored_text[start:end]`, runs the
-calculator (`rating.rate`) on them, and sets the result beside every rating or percentage the
-council's documents state. Disagreements are reported, never resolved silently (DOMAIN.md §4.6).
+each stated score with a citation whose `quote` is exactly `stored_text[start:end]`, and sets the
+council's stated ratings and percentages beside the calculator's (`rating.rate`). Disagreements are
+reported, never resolved silently (DOMAIN.md §4.6).
+
+A scorecard never claims more than the library holds: it says how many of the nine scores it found; a
+score not found is "not found in the library", never "not assessed" (only a document, or a user's
+correction, says that); a percentage and rating are computed only when every QS has a score or is
+stated as not assessed, and a stated figure is said to agree with the calculator only when both exist.
 """
 
 from __future__ import annotations
@@ -49,9 +54,13 @@ _PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
 _RATING_CUE = re.compile(r"\brat(?:e|ed|es|ing)\b", re.I)
 
 
+NOT_FOUND = "not found in the library"
+
+
 @dataclass(frozen=True)
 class StatedScore:
-    """One QS score as one document states it, with the passage that states it (None if not found)."""
+    """One QS score as one document states it, with the passage that states it (None if not found, or
+    when a user's correction gave it)."""
 
     qs: int
     score: int
@@ -59,6 +68,7 @@ class StatedScore:
     kind: str
     date: str | None
     citation: Citation | None
+    corrected: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +78,7 @@ class StatedScore:
             "kind": self.kind,
             "date": self.date,
             "citation": None if self.citation is None else self.citation.to_json(),
+            "corrected": self.corrected,
         }
 
 
@@ -80,6 +91,14 @@ class QSEntry:
     score: int | None
     statements: tuple[StatedScore, ...]
     conflict: str | None = None
+    not_assessed_in: tuple[str, ...] = ()  # documents that say this QS was not assessed
+
+    @property
+    def status(self) -> str:
+        """'found', 'not assessed' (a document says so) or 'not found in the library'."""
+        if self.score is not None:
+            return "found"
+        return "not assessed" if self.not_assessed_in else NOT_FOUND
 
     @property
     def citation(self) -> Citation | None:
@@ -98,6 +117,8 @@ class QSEntry:
             "citation": None if cite is None else cite.to_json(),
             "conflict": self.conflict,
             "statements": [s.to_json() for s in self.statements],
+            "status": self.status,
+            "not_assessed_in": list(self.not_assessed_in),
         }
 
 
@@ -114,10 +135,13 @@ class StatedFigure:
     rating_citation: Citation | None
     percent_citation: Citation | None
     mismatches: tuple[str, ...] = ()
+    compared: bool = False  # whether there was a computed result to compare with
+    corrected: tuple[str, ...] = ()  # "rating" / "percent" when a user's correction gave it
 
     @property
-    def agrees(self) -> bool:
-        return not self.mismatches
+    def agrees(self) -> bool | None:
+        """Whether it agrees with the calculator; None when nothing was computed to compare it with."""
+        return not self.mismatches if self.compared else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,6 +155,8 @@ class StatedFigure:
             "percent_citation": None if self.percent_citation is None else self.percent_citation.to_json(),
             "agrees": self.agrees,
             "mismatches": list(self.mismatches),
+            "compared": self.compared,
+            "corrected": list(self.corrected),
         }
 
 
@@ -147,6 +173,39 @@ class CouncilScorecard:
         return {e.qs: e.score for e in self.entries}
 
     @property
+    def found(self) -> int:
+        """How many of the nine QS have a score from the library."""
+        return sum(1 for e in self.entries if e.score is not None)
+
+    @property
+    def missing(self) -> list[int]:
+        """QS with no score in the library that no document says were not assessed."""
+        return [e.qs for e in self.entries if e.status == NOT_FOUND]
+
+    @property
+    def not_assessed(self) -> list[int]:
+        return [e.qs for e in self.entries if e.status == "not assessed"]
+
+    @property
+    def summary(self) -> str:
+        """ "6 of 9 found", with the QS not assessed when a document says so."""
+        text = f"{self.found} of {len(self.entries)} found"
+        if self.not_assessed:
+            text += ", " + ", ".join(f"QS{q}" for q in self.not_assessed) + " not assessed"
+        return text
+
+    @property
+    def not_computed(self) -> str | None:
+        """Why no percentage or rating was computed (None when one was)."""
+        if self.result is not None:
+            return None
+        listed = ", ".join(f"QS{q}" for q in self.missing)
+        return (
+            f"no percentage or rating computed: {listed} {NOT_FOUND} (the calculator needs all nine scores, "
+            "or fewer where a document says a quality statement was not assessed)"
+        )
+
+    @property
     def score_conflicts(self) -> list[str]:
         return [e.conflict for e in self.entries if e.conflict]
 
@@ -155,13 +214,21 @@ class CouncilScorecard:
         return [f"{f.title} ({f.doc_id}): {m}" for f in self.stated for m in f.mismatches]
 
     @property
-    def agrees(self) -> bool:
-        """True when no stated figure contradicts the calculator and no two documents disagree on a score."""
-        return not self.disagreements and not self.score_conflicts
+    def agrees(self) -> bool | None:
+        """False when a stated figure contradicts the calculator or two documents disagree on a score; else
+        True when a result was computed to check the stated figures against, None when none was."""
+        if self.disagreements or self.score_conflicts:
+            return False
+        return True if self.result is not None else None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "council": self.council,
+            "found": self.found,
+            "missing": self.missing,
+            "not_assessed": self.not_assessed,
+            "summary": self.summary,
+            "not_computed": self.not_computed,
             "scores": [e.to_json() for e in self.entries],
             "computed": None if self.result is None else self.result.to_json(),
             "stated": [f.to_json() for f in self.stated],
@@ -344,6 +411,7 @@ def _percent_span(text: str, percent: int) -> tuple[int, int] | None:
 class _Council:
     names: Counter[str] = field(default_factory=Counter)
     statements: dict[int, list[StatedScore]] = field(default_factory=dict)
+    not_assessed: dict[int, list[str]] = field(default_factory=dict)
     figures: list[StatedFigure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -358,7 +426,11 @@ def _doc_scores(
 ) -> list[tuple[str, StatedScore]]:
     """(council, stated score) for every QS score this document states."""
     out: list[tuple[str, StatedScore]] = []
-    cited: set[int] = set()
+    fixed = {int(f.partition(":")[2]) for f in doc.corrected if f.startswith("score:")}
+    if council is not None:  # a user's corrections: no passage states them
+        for qs in sorted(fixed & set(doc.scores)):
+            out.append((council, StatedScore(qs, doc.scores[qs], doc.doc_id, doc.kind, doc.date, None, True)))
+    cited: set[int] = set(fixed)
     # Quality-statement pages: the `Score: N` line in the QS's own section.
     for s in sections:
         if not (s.qs and s.score) or s.qs in cited:
@@ -389,21 +461,24 @@ def _rank(s: StatedScore) -> tuple[int, bool, list[int]]:
     return KIND_PRIORITY.get(s.kind, 9), not parts, parts
 
 
-def _entry(qs: int, statements: list[StatedScore]) -> QSEntry:
+def _entry(qs: int, statements: list[StatedScore], not_assessed: list[str]) -> QSEntry:
     name = quality_statement(qs).name
+    marked = tuple(dict.fromkeys(not_assessed))
     if not statements:
-        return QSEntry(qs, name, None, ())
+        return QSEntry(qs, name, None, (), None, marked)
     ordered = sorted(statements, key=_rank)
     chosen = ordered[0].score
     values = sorted({s.score for s in statements})
     conflict = None
-    if len(values) > 1:
-        parts = "; ".join(f"{s.score} in {s.kind} {s.doc_id}" for s in ordered)
+    if len(values) > 1 or marked:
+        parts = "; ".join(
+            [f"{s.score} in {s.kind} {s.doc_id}" for s in ordered] + [f"not assessed in {d}" for d in marked]
+        )
         conflict = (
             f"QS{qs} ({name}): documents state different scores ({parts}); "
             f"using {chosen} from {ordered[0].kind} {ordered[0].doc_id}"
         )
-    return QSEntry(qs, name, chosen, tuple(ordered), conflict)
+    return QSEntry(qs, name, chosen, tuple(ordered), conflict, marked)
 
 
 def _number(card: CouncilScorecard) -> CouncilScorecard:
@@ -449,14 +524,19 @@ def build_scorecard(library: Library, council: str | None = None, *, include_dem
             held[c] += 1
         sections = library.sections(doc.doc_id)
         has_section_scores = any(s.qs and s.score for s in sections)
-        if not (doc.scores or has_section_scores or doc.rating or doc.percent is not None):
+        if not (doc.scores or has_section_scores or doc.rating or doc.percent is not None or doc.not_assessed):
             continue
         text = library.catalogue.text(doc.doc_id)
+        if owner is not None and doc.not_assessed:
+            group = groups.setdefault(council_key(owner), _Council())
+            group.names[owner] += 1
+            for qs in doc.not_assessed:
+                group.not_assessed.setdefault(qs, []).append(doc.doc_id)
         for name, stated in _doc_scores(doc, text, sections, owner):
             group = groups.setdefault(council_key(name), _Council())
             group.names[name] += 1
             group.statements.setdefault(stated.qs, []).append(stated)
-            if stated.citation is None:
+            if stated.citation is None and not stated.corrected:
                 group.warnings.append(
                     f"{doc.title} ({doc.doc_id}) states {stated.score} for QS{stated.qs} but the line "
                     "stating it could not be located in the stored text"
@@ -464,8 +544,11 @@ def build_scorecard(library: Library, council: str | None = None, *, include_dem
         if owner is not None and (doc.rating or doc.percent is not None):
             group = groups.setdefault(council_key(owner), _Council())
             group.names[owner] += 1
-            r_span = _rating_span(text, doc.rating) if doc.rating else None
-            p_span = _percent_span(text, doc.percent) if doc.percent is not None else None
+            # A figure a user's correction gave is not looked for in the text: a line found would not be its source.
+            r_span = _rating_span(text, doc.rating) if doc.rating and "rating" not in doc.corrected else None
+            p_span = (
+                _percent_span(text, doc.percent) if doc.percent is not None and "percent" not in doc.corrected else None
+            )
             group.figures.append(
                 StatedFigure(
                     doc_id=doc.doc_id,
@@ -476,6 +559,7 @@ def build_scorecard(library: Library, council: str | None = None, *, include_dem
                     percent=doc.percent,
                     rating_citation=None if r_span is None else _cite(doc, text, sections, r_span, owner),
                     percent_citation=None if p_span is None else _cite(doc, text, sections, p_span, owner),
+                    corrected=tuple(f for f in ("rating", "percent") if f in doc.corrected),
                 )
             )
 
@@ -502,10 +586,18 @@ def build_scorecard(library: Library, council: str | None = None, *, include_dem
         if not group.statements or (wanted is not None and key != wanted):
             continue
         name = group.names.most_common(1)[0][0]
-        entries = tuple(_entry(qs.number, group.statements.get(qs.number, [])) for qs in QUALITY_STATEMENTS)
-        result = rate({e.qs: e.score for e in entries})
+        entries = tuple(
+            _entry(qs.number, group.statements.get(qs.number, []), group.not_assessed.get(qs.number, []))
+            for qs in QUALITY_STATEMENTS
+        )
+        # Computed only when every QS has a score or a document says it was not assessed: from fewer, the
+        # percentage would be of the scores found, not the council's (one 4 found is not "100% Outstanding").
+        complete = all(e.status != NOT_FOUND for e in entries)
+        result = rate({e.qs: e.score for e in entries}) if complete else None
         figures = tuple(
-            replace(f, mismatches=tuple(compare_stated(result, f.percent, f.rating)))
+            replace(f, mismatches=tuple(compare_stated(result, f.percent, f.rating)), compared=True)
+            if result is not None
+            else f
             for f in sorted(group.figures, key=lambda f: (KIND_PRIORITY.get(f.kind, 9), f.doc_id))
         )
         warnings = list(dict.fromkeys(group.warnings))

@@ -143,7 +143,7 @@ def test_library_page_reports_a_bad_file(store: Path, tmp_path: Path, monkeypatc
     assert any("empty.txt" in e for e in errors), errors
     assert all("Traceback" not in e for e in errors)
 
-    at.text_input[0].set_value("http://127.0.0.1:9/nothing-listens-here")
+    at.text_input(key="url-input").set_value("http://127.0.0.1:9/nothing-listens-here")
     at.button(key="FormSubmitter:url-Fetch and add").click().run()
     assert not at.exception, at.exception
     assert any("127.0.0.1:9" in e.value for e in at.error), [e.value for e in at.error]

@@ -12,11 +12,12 @@ from click.testing import CliRunner
 import cqc_assistant
 from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
+from cqc_assistant.domain import QUALITY_STATEMENTS
 from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.errors import NotFoundError
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
-from cqc_assistant.scorecard import build_scorecard, locate_score_lines
+from cqc_assistant.scorecard import CouncilScorecard, build_scorecard, locate_score_lines
 
 DEMO = Path(cqc_assistant.__file__).resolve().parent / "demo"
 WYVERNSHIRE = "Wyvernshire County Council"
@@ -295,3 +296,119 @@ def test_cli_scorecard_empty_library(store: Path) -> None:
     assert json.loads(result.output) == {"councils": []}
     human = CliRunner().invoke(cli, ["scorecard", "--store", str(store)])
     assert "No document in the library states quality statement scores." in human.output
+
+
+# --- never overclaiming: 1, 6 and 9 of the nine found ----------------------------------------------
+
+
+def assessment(council: str, scores: dict[int, int], *, rating: str = "Good") -> str:
+    """A fictional CQC report with a `Score: N` section for each QS in `scores` (and none for the rest)."""
+    parts = [
+        f"# {council}: local authority assessment\n\nAssessment published: 4 June 2025\n\n"
+        f"## Overall summary\n\nOverall rating: {rating}\n\nWe have given {council} an overall rating of "
+        f"{rating.lower()}.\n"
+    ]
+    for qs, score in sorted(scores.items()):
+        name = QUALITY_STATEMENTS[qs - 1].name
+        parts.append(
+            f"## {name}\n\nScore: {score}\n\n{score} - Evidence shows a {SCORE_WORDS[score]}\n\n"
+            f"Inspectors heard from people in {council.split()[0]} about {name.lower()}.\n"
+        )
+    return "\n".join(parts)
+
+
+SCORE_WORDS = {1: "significant shortfall", 2: "some shortfalls", 3: "good standard", 4: "exceptional standard"}
+
+
+def scorecard_of(store: Path, tmp_path: Path, text: str, council: str) -> tuple[Library, CouncilScorecard]:
+    src = tmp_path / "docs" / "report.md"
+    src.parent.mkdir(exist_ok=True)
+    src.write_text(text, encoding="utf-8")
+    lib = open_lib(store)
+    assert ingest(lib, [str(src)]).failed == 0
+    return lib, build_scorecard(lib, council).councils[0]
+
+
+def test_one_score_found_computes_nothing_and_never_says_not_assessed(store: Path, tmp_path: Path) -> None:
+    # one 4 found once showed "100% Outstanding ... agrees with the calculator"
+    lib, card = scorecard_of(store, tmp_path, assessment("Northvale County Council", {7: 4}), "Northvale")
+    assert card.found == 1 and card.summary == "1 of 9 found"
+    assert card.missing == [1, 2, 3, 4, 5, 6, 8, 9] and card.not_assessed == []
+    assert card.result is None
+    assert card.not_computed is not None and "not found in the library" in card.not_computed
+    assert [e.status for e in card.entries if e.qs != 7] == ["not found in the library"] * 8
+    [stated] = card.stated
+    assert stated.rating == "Good" and stated.agrees is None and not stated.compared and stated.mismatches == ()
+    assert stated.rating_citation is not None and stated.rating_citation.quote == "Overall rating: Good"
+    assert card.agrees is None
+    data = json.loads(json.dumps(card.to_json()))
+    assert data["found"] == 1 and data["missing"] == [1, 2, 3, 4, 5, 6, 8, 9] and data["computed"] is None
+    assert data["stated"][0]["agrees"] is None
+    assert "not assessed" not in json.dumps(data["scores"])
+    lib.close()
+
+
+def test_six_scores_found(store: Path, tmp_path: Path) -> None:
+    scores = {1: 3, 2: 3, 3: 2, 4: 3, 5: 4, 7: 3}
+    lib, card = scorecard_of(store, tmp_path, assessment("Northvale County Council", scores), "northvale")
+    assert card.summary == "6 of 9 found" and card.scores == {q: scores.get(q) for q in range(1, 10)}
+    assert card.missing == [6, 8, 9] and card.result is None
+    for e in card.entries:
+        if e.score is not None:
+            assert e.citation is not None and e.citation.quote == f"Score: {e.score}"
+    assert all(f.agrees is None for f in card.stated)
+    lib.close()
+
+
+def test_nine_scores_found_computes_and_compares(store: Path, tmp_path: Path) -> None:
+    scores = dict(enumerate([3, 3, 2, 3, 4, 3, 3, 3, 3], 1))
+    lib, card = scorecard_of(store, tmp_path, assessment("Northvale County Council", scores), "Northvale")
+    assert card.summary == "9 of 9 found" and card.missing == []
+    assert card.result is not None and (card.result.percent, card.result.rating) == (75, "Good")
+    assert card.not_computed is None
+    [stated] = card.stated
+    assert stated.compared and stated.agrees is True and card.agrees is True
+    lib.close()
+
+
+def test_cli_scorecard_says_what_was_found_and_computes_nothing_from_part(store: Path, tmp_path: Path) -> None:
+    scores = {1: 3, 2: 3, 3: 2, 4: 3, 5: 4, 7: 3}
+    lib, _card = scorecard_of(store, tmp_path, assessment("Northvale County Council", scores), "Northvale")
+    lib.close()
+    out = CliRunner().invoke(cli, ["scorecard", "Northvale", "--store", str(store)])
+    assert out.exit_code == 0, out.output
+    assert "Northvale County Council: 6 of 9 found" in out.output
+    assert "QS8" in out.output and "not found in the library" in out.output
+    assert "not assessed" not in out.output.replace("was not assessed", "")
+    assert "Computed: none" in out.output and "→" not in out.output
+    assert "agrees with the calculator" not in out.output and "not checked" in out.output
+    data = json.loads(CliRunner().invoke(cli, ["scorecard", "--json", "--store", str(store)]).output)
+    card = data["councils"][0]
+    assert (card["found"], card["missing"], card["computed"]) == (6, [6, 8, 9], None)
+
+
+def test_conflicting_scores_shown_side_by_side_with_both_citations(demo_lib: Library, store: Path) -> None:
+    # the council's news now states QS7 as 2 beside the report's and the press release's 3
+    news = next(d for d in demo_lib.documents() if d.kind == "news")
+    demo_lib.correct(news.doc_id, {"score:7": 2})
+    wy = build_scorecard(demo_lib, "Wyvernshire").councils[0]
+    qs7 = wy.entries[6]
+    assert qs7.conflict is not None and sorted(s.score for s in qs7.statements) == [2, 3, 3]
+    assert qs7.score == 3 and wy.agrees is False
+    out = CliRunner().invoke(cli, ["scorecard", "Wyvernshire", "--store", str(store)])
+    block = out.output.split("QS7 Safeguarding")[1].split("QS8")[0]
+    assert "documents disagree" in block
+    assert '"Score: 3"' in block and '"Safeguarding – 3"' in block  # both passages, each cited
+    assert "2  corrected by a user" in block
+
+
+def test_a_qs_a_document_says_was_not_assessed_computes_from_eight(demo_lib: Library) -> None:
+    # a user's correction is how a document says so here: the press release recorded QS9 as not assessed,
+    # and the report's QS9 is corrected away too
+    docs = {d.kind: d for d in demo_lib.documents()}
+    demo_lib.correct(docs["cqc_press_release"].doc_id, {"score:9": "na"})
+    demo_lib.correct(docs["cqc_assessment"].doc_id, {"score:9": None})
+    wy = build_scorecard(demo_lib, "Wyvernshire").councils[0]
+    assert wy.entries[8].status == "not assessed" and wy.not_assessed == [9] and wy.missing == []
+    assert wy.summary == "8 of 9 found, QS9 not assessed"
+    assert wy.result is not None and wy.result.n == 8 and wy.result.total == 24 and wy.result.percent == 75

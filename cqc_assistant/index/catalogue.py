@@ -13,13 +13,15 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
+from ..councils import council_token
 from ..errors import NotFoundError, StoreError
 from ..models import Chunk, DocMeta, Extracted, Section
+from .corrected import apply_corrections
 
 T = TypeVar("T")
 
@@ -88,7 +90,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(heading, body, tokenize
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 -- The shipped demo documents (fictional Wyvernshire): left out of real work once a real document is in.
 CREATE TABLE IF NOT EXISTS demo_documents(doc_id TEXT PRIMARY KEY);
+-- A user's corrections to a document's detected facts, apart from detection and keyed by content id (no
+-- foreign key: they outlive a remove, and a re-ingest of the same content finds them again).
+CREATE TABLE IF NOT EXISTS corrections(
+    doc_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (doc_id, field)
+);
 """
+VECTOR_META_STALE = "vector_meta_stale"  # meta key: doc ids whose Chroma metadata awaits their chunk rows'
 DEMO_MARKED = "demo_marked"  # meta key: the stores made before the demo table have had their demo marked
 
 
@@ -115,6 +127,9 @@ class DocRecord:
     n_chunks: int
     ingested_at: str
     status: str
+    corrected: tuple[str, ...] = ()  # the fields a user corrected (see Catalogue.corrections)
+    detected: dict[str, Any] = field(default_factory=dict)  # what detection found for those fields
+    not_assessed: tuple[int, ...] = ()  # quality statements the document says were not assessed
     demo: bool = False  # one of the shipped demo documents
 
     def to_json(self) -> dict[str, Any]:
@@ -133,6 +148,9 @@ class DocRecord:
             "content_type": self.content_type,
             "chunks": self.n_chunks,
             "ingested_at": self.ingested_at,
+            "not_assessed": list(self.not_assessed),
+            "corrected": list(self.corrected),
+            "detected": self.detected,
             "demo": self.demo,
         }
 
@@ -179,6 +197,28 @@ def date_num(date: str | None) -> int | None:
         return None
     parts = date.split("-") + ["00", "00"]
     return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
+
+
+def vector_meta(
+    doc_id: str,
+    kind: str,
+    theme: int | None,
+    qs: int | None,
+    boilerplate: bool,
+    dnum: int | None,
+    council_keys: list[str],
+) -> dict[str, Any]:
+    """A chunk's Chroma metadata: what the dense side filters on, mirroring the catalogue's chunk row."""
+    out: dict[str, Any] = {"doc_id": doc_id, "kind": kind, "boilerplate": boilerplate}
+    if theme is not None:
+        out["theme"] = theme
+    if qs is not None:
+        out["qs"] = qs
+    if dnum is not None:
+        out["date_num"] = dnum
+    for key in council_keys:
+        out[f"c_{key}"] = True
+    return out
 
 
 class _Connection(sqlite3.Connection):
@@ -312,8 +352,13 @@ class Catalogue:
         rows = self.db.execute(
             f"SELECT {_DOC_COLS} FROM documents WHERE status = ? ORDER BY date DESC, title", (status,)
         ).fetchall()
+        fixes = self.all_corrections()
         demo = self._demo_rows()
-        return [_doc(r, r[0] in demo) for r in rows]
+        docs = [apply_corrections(_doc(r, r[0] in demo), fixes.get(r[0], {})) for r in rows]
+        if any(d.corrected for d in docs):  # a corrected date moves the document in the listing
+            docs.sort(key=lambda d: d.title)
+            docs.sort(key=lambda d: d.date or "", reverse=True)
+        return docs
 
     def document(self, doc_id: str) -> DocRecord:
         row = self.db.execute(
@@ -327,17 +372,17 @@ class Catalogue:
             if len(matches) != 1 or len(doc_id) < 4:
                 raise NotFoundError(f"no document with id {doc_id!r} in the library (see `cqc-assistant docs`)")
             row = matches[0]
-        return _doc(row, row[0] in self._demo_rows())
+        return self._corrected(_doc(row, row[0] in self._demo_rows()))
 
     def active_for_source(self, source: str) -> DocRecord | None:
         row = self.db.execute(
             f"SELECT {_DOC_COLS} FROM documents WHERE status = 'active' AND source = ?", (source,)
         ).fetchone()
-        return None if row is None else _doc(row)
+        return None if row is None else self._corrected(_doc(row))
 
     def has(self, doc_id: str) -> DocRecord | None:
         row = self.db.execute(f"SELECT {_DOC_COLS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return None if row is None else _doc(row)
+        return None if row is None else self._corrected(_doc(row))
 
     def text(self, doc_id: str) -> str:
         row = self.db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -360,7 +405,11 @@ class Catalogue:
             "WHERE doc_id = ? ORDER BY idx",
             (doc_id,),
         ).fetchall()
-        return [SectionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), bool(r[8])) for r in rows]
+        council = self.all_corrections().get(doc_id, {}).get("council")  # a corrected council is every section's
+        return [
+            SectionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], council or json.loads(r[7]), bool(r[8]))
+            for r in rows
+        ]
 
     def chunks_by_rowid(self, rowids: list[int]) -> dict[int, ChunkRow]:
         rows = self._chunk_rows("c.rowid", rowids)
@@ -401,7 +450,14 @@ class Catalogue:
         return list(self._per_version("councils-real" if hidden else "councils", lambda: self._councils(hidden)))
 
     def _councils(self, hidden: frozenset[str]) -> list[str]:
-        rows = self.db.execute("SELECT doc_id, councils FROM documents WHERE status = 'active'").fetchall()
+        rows = self.db.execute(
+            "SELECT doc_id, councils FROM documents WHERE status = 'active' "
+            "AND doc_id NOT IN (SELECT doc_id FROM corrections WHERE field = 'council')"
+        ).fetchall()
+        rows += self.db.execute(
+            "SELECT d.doc_id, k.value FROM corrections k JOIN documents d ON d.doc_id = k.doc_id "
+            "WHERE k.field = 'council' AND d.status = 'active'"
+        ).fetchall()
         return sorted({name for (doc_id, names) in rows if doc_id not in hidden for name in json.loads(names)})
 
     # --- the demo documents -------------------------------------------------------------------------
@@ -539,6 +595,8 @@ class Catalogue:
                     "INSERT INTO chunks_fts(rowid, heading, body) VALUES (?, ?, ?)",
                     (rowid, sec.title, ex.text[ch.start : ch.end]),
                 )
+            if self.corrections(doc_id):  # this content was corrected before (then removed): the filters follow
+                self._retag(doc_id)
         return rowids
 
     def activate(self, doc_id: str, replaces: str | None) -> None:
@@ -565,6 +623,80 @@ class Catalogue:
                 "DELETE FROM demo_documents WHERE doc_id = ? AND NOT EXISTS (SELECT 1 FROM documents WHERE doc_id = ?)",
                 (doc_id, doc_id),
             )
+
+    # --- corrections ----------------------------------------------------------------------------------
+
+    def corrections(self, doc_id: str) -> dict[str, Any]:
+        """A document's corrected fields → their values (see CORRECTABLE)."""
+        rows = self.db.execute("SELECT field, value FROM corrections WHERE doc_id = ?", (doc_id,)).fetchall()
+        return {str(f): json.loads(v) for f, v in rows}
+
+    def all_corrections(self) -> dict[str, dict[str, Any]]:
+        """doc_id → its corrections, memoised per library version (each correction bumps it)."""
+        return self._per_version("corrections", self._all_corrections)
+
+    def _all_corrections(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for doc_id, name, value in self.db.execute("SELECT doc_id, field, value FROM corrections"):
+            out.setdefault(str(doc_id), {})[str(name)] = json.loads(value)
+        return out
+
+    def _corrected(self, doc: DocRecord) -> DocRecord:
+        return apply_corrections(doc, self.all_corrections().get(doc.doc_id, {}))
+
+    def correct(self, doc_id: str, values: dict[str, Any], clear: Iterable[str] = ()) -> None:
+        """Store corrections and drop others, and re-tag the document's chunks for the filters, in one
+        transaction; the document's Chroma metadata is then marked for `vector_meta_synced`."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self.transaction() as db:
+            db.executemany("DELETE FROM corrections WHERE doc_id = ? AND field = ?", [(doc_id, f) for f in clear])
+            db.executemany(
+                "INSERT OR REPLACE INTO corrections(doc_id, field, value, at) VALUES (?, ?, ?, ?)",
+                [(doc_id, f, json.dumps(v), now) for f, v in values.items()],
+            )
+            self._retag(doc_id)
+            self.set_meta(VECTOR_META_STALE, json.dumps(sorted({*self.stale_vector_meta(), doc_id})))
+            self._bump()
+
+    def _retag(self, doc_id: str) -> None:
+        """Set the filter columns of a document's chunks (kind, date, councils) to its facts as corrected,
+        as ingest sets them from detection: a section's own councils, else the document's."""
+        row = self.db.execute("SELECT kind, date, councils FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return
+        fixes = self.corrections(doc_id)
+        kind = fixes.get("kind", row[0])
+        dnum = date_num(fixes["date"] if "date" in fixes else row[1])
+        councils = fixes.get("council") or json.loads(row[2])
+        for idx, own in self.db.execute("SELECT idx, councils FROM sections WHERE doc_id = ?", (doc_id,)).fetchall():
+            names = councils if "council" in fixes else (json.loads(own) or councils)
+            keys = " " + " ".join(sorted({council_token(n) for n in names})) + " "
+            self.db.execute(
+                "UPDATE chunks SET kind = ?, date_num = ?, council_keys = ? WHERE doc_id = ? AND section_idx = ?",
+                (kind, dnum, keys, doc_id, idx),
+            )
+
+    def vector_metadatas(self, doc_id: str) -> tuple[list[str], list[dict[str, Any]]]:
+        """(chunk ids, Chroma metadata) of a document's chunks, from their rows: the vectors filter alike."""
+        rows = self.db.execute(
+            "SELECT chunk_id, kind, theme, qs, boilerplate, date_num, council_keys FROM chunks "
+            "WHERE doc_id = ? ORDER BY idx",
+            (doc_id,),
+        ).fetchall()
+        metas = [vector_meta(doc_id, r[1], r[2], r[3], bool(r[4]), r[5], str(r[6]).split()) for r in rows]
+        return [str(r[0]) for r in rows], metas
+
+    def stale_vector_meta(self) -> list[str]:
+        """Documents whose chunk rows were re-tagged but whose Chroma metadata may not be yet."""
+        return list(json.loads(self.get_meta(VECTOR_META_STALE) or "[]"))
+
+    def vector_meta_synced(self, doc_id: str) -> None:
+        with self.transaction():
+            rest = [d for d in self.stale_vector_meta() if d != doc_id]
+            if rest:
+                self.set_meta(VECTOR_META_STALE, json.dumps(rest))
+            else:
+                self.db.execute("DELETE FROM meta WHERE key = ?", (VECTOR_META_STALE,))
 
     def unfinished(self) -> list[str]:
         rows = self.db.execute("SELECT doc_id FROM documents WHERE status != 'active'").fetchall()

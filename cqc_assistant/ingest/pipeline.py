@@ -14,7 +14,7 @@ from typing import Any
 from ..councils import council_token
 from ..embedding import Vector
 from ..errors import CqcAssistantError, InputError
-from ..index.catalogue import date_num
+from ..index.catalogue import vector_meta
 from ..library import Library
 from ..models import Chunk, DocMeta, Extracted, Section
 from .chunking import chunk_document
@@ -128,11 +128,9 @@ def _store(library: Library, raw: RawInput) -> IngestResult:
             return IngestResult(raw.source, "failed", error=f"{raw.source}: {reason}")
         cat.add_pending(doc_id, raw.source, ex, meta, sections, chunks, keys)
         try:
-            library.vectors.add(
-                [f"{doc_id}:{c.index}" for c in chunks],
-                vectors,
-                [_vector_meta(doc_id, meta, sections[c.section], k) for c, k in zip(chunks, keys, strict=True)],
-            )
+            # From the chunk rows just written, which carry a user's corrections to this content's facts.
+            ids, metadatas = cat.vector_metadatas(doc_id)
+            library.vectors.add(ids, vectors, metadatas)
             cat.activate(doc_id, replaces=previous.doc_id if previous else None)
         except BaseException:
             library.vectors.delete_doc(doc_id)
@@ -166,34 +164,6 @@ def embed_text(section_title: str, body: str) -> str:
     if body.startswith(section_title):
         return body
     return f"{section_title}: {body}"
-
-
-def _vector_meta(doc_id: str, meta: DocMeta, section: Section, council_keys: list[str]) -> dict[str, Any]:
-    return vector_meta(
-        doc_id, meta.kind, section.theme, section.qs, section.boilerplate, date_num(meta.date), council_keys
-    )
-
-
-def vector_meta(
-    doc_id: str,
-    kind: str,
-    theme: int | None,
-    qs: int | None,
-    boilerplate: bool,
-    dnum: int | None,
-    council_keys: list[str],
-) -> dict[str, Any]:
-    """A chunk's Chroma metadata: what the dense side filters on, mirroring the catalogue's chunk row."""
-    out: dict[str, Any] = {"doc_id": doc_id, "kind": kind, "boilerplate": boilerplate}
-    if theme is not None:
-        out["theme"] = theme
-    if qs is not None:
-        out["qs"] = qs
-    if dnum is not None:
-        out["date_num"] = dnum
-    for key in council_keys:
-        out[f"c_{key}"] = True
-    return out
 
 
 def stored_vectors(library: Library, batch: int = 512) -> Iterator[tuple[list[str], Vector, list[dict[str, Any]]]]:

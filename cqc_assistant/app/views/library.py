@@ -9,6 +9,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from cqc_assistant.app import render
 from cqc_assistant.app import runtime as rt
+from cqc_assistant.app.facts import facts_panel
 from cqc_assistant.errors import CqcAssistantError
 from cqc_assistant.ingest.loaders import SUPPORTED
 from cqc_assistant.ingest.pipeline import IngestResult, ingest, ingest_bytes
@@ -46,6 +47,8 @@ def show_results(box: DeltaGenerator) -> None:
                 st.info(f"Unchanged: {name} ({r['chunks']} chunks).", icon=":material/check:")
             else:
                 st.success(f"{r['status'].capitalize()}: {name} ({r['chunks']} chunks).", icon=":material/done:")
+            if r["status"] in ("added", "updated", "unchanged") and r["doc_id"]:
+                facts_panel(lib, r["doc_id"], key=f"new-{r['doc_id']}")
 
 
 def passage_view() -> None:
@@ -158,6 +161,7 @@ with add:
         url = st.text_input(
             "Web address",
             placeholder="https://www.cqc.org.uk/care-services/local-authority-assessment-reports/...",
+            key="url-input",
         )
         fetch = st.form_submit_button("Fetch and add", icon=":material/link:")
     if fetch:
@@ -183,6 +187,7 @@ with browse:
                     "%": d.percent,
                     "Scores": " ".join(f"{k}:{v}" for k, v in sorted(d.scores.items())),
                     "Chunks": d.n_chunks,
+                    "Corrected": ", ".join(d.corrected),
                     "Demo": "demo" if d.demo else "",
                     "Id": d.doc_id,
                 }
@@ -227,6 +232,7 @@ with browse:
                 hide_index=True,
                 width="stretch",
             )
+            facts_panel(lib, doc.doc_id, key=f"doc-{doc.doc_id}")
             sections = lib.sections(doc.doc_id)
             with st.expander(f"Sections ({len(sections)})"):
                 st.dataframe(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cqc_assistant.app import render
 from cqc_assistant.app import runtime as rt
+from cqc_assistant.app.scorecards import show_scorecards
 from cqc_assistant.domain import QUALITY_STATEMENTS, SCORE_LABELS
 from cqc_assistant.errors import CqcAssistantError
 from cqc_assistant.rating import rate, what_if, what_if_count
@@ -14,9 +14,10 @@ from cqc_assistant.scorecard import CouncilScorecard, build_scorecard
 lib = rt.library()
 
 
-def load_scores(scores: dict[int, int | None]) -> None:
+def load_scores(scores: dict[int, int | None], missing: list[int] | None = None) -> None:
     for q in QUALITY_STATEMENTS:
         st.session_state[f"score-{q.number}"] = scores.get(q.number)
+    st.session_state["scores-not-found"] = list(missing or [])
 
 
 def clear_scores() -> None:
@@ -32,10 +33,10 @@ def calculator(cards: list[CouncilScorecard]) -> None:
     with st.container(horizontal=True):
         for card in cards:
             st.button(
-                f"Use {card.council}'s scores",
+                f"Use {card.council}'s scores" + ("" if not card.missing else f" ({card.summary})"),
                 key=f"load-{card.council}",
                 on_click=load_scores,
-                args=(dict(card.scores),),
+                args=(dict(card.scores), card.missing),
                 icon=":material/download:",
             )
         st.button("Clear", key="clear-scores", on_click=clear_scores, icon=":material/backspace:", type="tertiary")
@@ -54,6 +55,13 @@ def calculator(cards: list[CouncilScorecard]) -> None:
                 help=f"Theme {q.theme}. 1-4: " + "; ".join(f"{k} {v.lower()}" for k, v in SCORE_LABELS.items()),
             )
             scores[q.number] = None if value is None else int(value)
+    not_found = [q for q in st.session_state.get("scores-not-found", []) if scores.get(q) is None]
+    if not_found:
+        st.warning(
+            ", ".join(f"QS{q}" for q in not_found) + " were not found in the library: enter them, or the result "
+            "below counts them as not assessed.",
+            icon=":material/warning:",
+        )
     if all(v is None for v in scores.values()):
         st.info("Enter at least one score to see the overall rating.", icon=":material/calculate:")
         return
@@ -93,46 +101,11 @@ def calculator(cards: list[CouncilScorecard]) -> None:
 def scorecards(cards: list[CouncilScorecard]) -> None:
     st.subheader("Council scorecards from the library")
     st.caption(
-        "The quality statement scores the library's documents state, each with the line that states it, and "
-        "the calculator's result beside every rating or percentage the documents give."
+        "The quality statement scores the library's documents state, each with the line that states it. A "
+        "percentage and rating are computed only from all nine scores (or fewer where a document says one was "
+        "not assessed), and set beside every rating or percentage the documents give."
     )
-    if not cards:
-        st.info("No document in the library states quality statement scores.", icon=":material/inbox:")
-        return
-    texts = lib.catalogue.texts(
-        {s.citation.doc_id for c in cards for e in c.entries for s in e.statements if s.citation is not None}
-    )
-    for card in cards:
-        r = card.result
-        head = f"{card.council}: {r.percent}% {r.rating}" if r is not None else card.council
-        with st.expander(head, expanded=len(cards) == 1):
-            st.dataframe(
-                [
-                    {
-                        "QS": f"QS{e.qs}",
-                        "Quality statement": e.name,
-                        "Score": e.score,
-                        "Stated in": (e.citation.quote if e.citation else ""),
-                        "Conflict": e.conflict or "",
-                    }
-                    for e in card.entries
-                ],
-                hide_index=True,
-                width="stretch",
-            )
-            for f in card.stated:
-                figures = ", ".join(x for x in (f.rating, None if f.percent is None else f"{f.percent}%") if x)
-                verdict = "agrees with the calculator" if f.agrees else "disagrees: " + "; ".join(f.mismatches)
-                st.markdown(
-                    f"- {render.esc(f.title)} states {render.esc(figures)}: {render.esc(verdict)}",
-                    unsafe_allow_html=True,
-                )
-            for w in card.warnings:
-                st.warning(w, icon=":material/warning:")
-            with st.popover("Show the cited lines", icon=":material/format_quote:"):
-                for e in card.entries:
-                    if e.citation is not None:
-                        rt.html(render.citation_card_html(e.citation, texts.get(e.citation.doc_id)))
+    show_scorecards(lib, cards)
 
 
 st.title("Rating calculator")
