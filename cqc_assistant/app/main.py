@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+# What the first paint needs, imported before start-up's thread imports the heavy rest: a module that thread is
+# importing would hold this script up until it is done.
+from cqc_assistant import councils, domain  # noqa: F401
+from cqc_assistant.app import history  # noqa: F401
 from cqc_assistant.app import runtime as rt
 
 st.set_page_config(

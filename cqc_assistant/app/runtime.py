@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ log = logging.getLogger("cqc_assistant.app")
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 FACTORY_ENV = "CQC_ASSISTANT_APP_FACTORY"
 SEED_ENV = "CQC_ASSISTANT_SEED_DEMO"  # set to 0 to start with an empty library
-POLL_S = 0.5  # how often a waiting page looks at the start-up again
+POLL_S = 1.0  # how often a waiting page looks at the start-up again
 
 
 class Answerer(Protocol):
@@ -116,6 +117,11 @@ class Startup:
         return self.done.is_set()
 
     def _run(self) -> None:
+        # Loading the model is thousands of small file reads, each giving up the GIL; with the server's threads
+        # busy meanwhile, every one then waited a full switch interval (5 ms) to resume: minutes on a busy
+        # 2-core machine. A short interval while starting keeps those waits short.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, 0.0005))
         try:
             self.step = "Loading the language model…"
             embedder = embedder_factory(self.settings.embedder)
@@ -131,6 +137,7 @@ class Startup:
         except BaseException as exc:  # noqa: BLE001 - shown on the page as one sentence
             self.error = exc
         finally:
+            sys.setswitchinterval(interval)
             self.done.set()
 
 
