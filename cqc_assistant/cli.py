@@ -421,7 +421,12 @@ def _print_answer(result: Answer) -> None:
     help="A score by quality statement (number, name or URL segment), e.g. --qs safeguarding=2; "
     "repeatable. With --method evidence-category: --qs safeguarding=3,3,2,4.",
 )
-@click.option("--what-if", "show_what_if", is_flag=True, help="List the smallest score rises that reach the next band.")
+@click.option(
+    "--what-if",
+    "show_what_if",
+    is_flag=True,
+    help="List the smallest score changes that reach the band above and the band below.",
+)
 @click.option(
     "--method",
     type=click.Choice(["current", "evidence-category"]),
@@ -461,61 +466,27 @@ def rate(
         cqc-assistant rate --qs safeguarding=2 --qs needs=3
         cqc-assistant rate --method evidence-category 3,3,2,4 3,3,3 - 2,3,3,3
     """
-    from .domain import quality_statement
-    from .rating import parse_evidence_categories, parse_scores, rate_legacy, what_if, what_if_count
+    from .rating import parse_evidence_categories, parse_scores, rate_legacy
     from .rating import rate as rate_scores
+    from .rating_report import rate_lines
+    from .what_if import ways, ways_count, what_if, what_if_count
 
     if method == "evidence-category":
         result = rate_legacy(parse_evidence_categories(scores, named), indicative=indicative)
     else:
         result = rate_scores(parse_scores(scores, named), indicative=indicative)
-    options = what_if(result, limit=20 if as_json else 10) if show_what_if else []
-    if as_json:
-        data = result.to_json()
-        if show_what_if:
-            data["what_if"] = [o.to_json() for o in options]
-            data["what_if_total"] = what_if_count(result)
-        emit_json(data)
+    if not as_json:
+        click.echo("\n".join(rate_lines(result, indicative=indicative, show_what_if=show_what_if)))
         return
-    shown = " ".join(f"QS{n}={'-' if s is None else s}" for n, s in result.scores.items())
-    click.echo(f"Rating:     {result.rating}{' (indicative)' if indicative else ''}")
-    click.echo(f"Percent:    {result.percent}% (published figure: ceiling of the exact value)")
-    click.echo(
-        f"Exact:      {result.percent_exact_display:.2f}% = {result.total}/{result.maximum} points "
-        f"over {_plural(result.n, 'quality statement')}"
-    )
-    click.echo(f"Scores:     {shown}")
-    for item in result.legacy:
-        cats = ",".join(str(c) for c in item.categories)
-        name = quality_statement(item.qs).name
-        click.echo(f"  QS{item.qs} {name}: categories {cats} → {item.percent}% → score {item.score}")
-    click.echo(f"Derivation: {result.derivation}")
-    if result.boundary_warning:
-        click.echo(f"Boundary:   {result.boundary_warning}")
-    if result.next_band is None:
-        click.echo("Next band:  none (Outstanding is the top band)")
-    else:
-        nb = result.next_band
-        click.echo(
-            f"Next band:  {nb.rating} is {_plural(nb.points_needed, 'percentage point')} away "
-            f"(at least {_plural(nb.steps_needed, 'score step')} of +1)"
-        )
-    for warning in result.warnings:
-        if warning != result.boundary_warning:
-            click.echo(f"Note:       {warning}")
+    data = result.to_json()
     if show_what_if:
-        if not options:
-            click.echo("What if:    no higher band to reach")
-        else:
-            total = what_if_count(result)
-            more = f", showing {len(options)} of {total}" if total > len(options) else ""
-            click.echo(f"What if ({_plural(options[0].steps, 'step')} to {options[0].rating}{more}):")
-            for option in options:
-                click.echo(f"  - {option.describe()}")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+        data["what_if"] = [o.to_json() for o in what_if(result, limit=20)]
+        data["what_if_total"] = what_if_count(result)
+        data["what_if_ways"] = [w.to_json() for w in ways(result, "up")]
+        data["what_if_ways_total"] = ways_count(result, "up")
+        data["what_if_down"] = [w.to_json() for w in ways(result, "down")]
+        data["what_if_down_total"] = ways_count(result, "down")
+    emit_json(data)
 
 
 @cli.command()
@@ -770,7 +741,7 @@ def export_cmd(
     """
     from pathlib import Path
 
-    from .export import export_answer, export_briefing, export_filename
+    from .export import export_answer, export_briefing, export_filename, library_facts
 
     if bool(question) == bool(briefing_council):
         raise click.UsageError("give either a QUESTION or --briefing COUNCIL")
@@ -784,7 +755,7 @@ def export_cmd(
         brief = build_briefing(
             lib, briefing_council, filter_values.get("qs"), include_demo=bool(filter_values.get("include_demo"))
         )
-        data = export_briefing(brief, fmt)
+        data = export_briefing(brief, fmt, library=library_facts(lib, brief.citations()))
         stem = brief.title
     else:
         from .answer import Assistant
@@ -796,7 +767,7 @@ def export_cmd(
         if notice:
             click.echo(f"notice: {notice}", err=True)
         answer = Assistant(lib, chat=chat).ask(question, make_filters(lib, **filter_values))
-        data = export_answer(answer, fmt, library_version=lib.version())
+        data = export_answer(answer, fmt, library=library_facts(lib, answer.citations))
         stem = f"cqc-answer-{question}"
     if output == "-":
         sys.stdout.buffer.write(data)

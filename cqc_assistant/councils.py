@@ -76,7 +76,7 @@ def _lookup() -> tuple[re.Pattern[str], dict[str, Council]]:
         forms = [c.name, *c.aliases]
         if c.short.lower() not in _AMBIGUOUS:
             forms.append(c.short)
-        for f in forms:
+        for f in forms + [f.replace(" and ", " & ") for f in forms if " and " in f]:  # "Hammersmith & Fulham"
             by_form.setdefault(f.lower().replace("’", "'"), c)
     alternation = "|".join(re.escape(f) for f in sorted(by_form, key=len, reverse=True))
     return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.I), by_form

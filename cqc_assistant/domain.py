@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from dataclasses import dataclass
 
 from .errors import RatingError
 
 __all__ = [
+    "PRESS_RELEASE_TITLE",
     "RATINGS",
+    "RATING_WORDS",
+    "REPORT_PAGE_LINES",
     "SCORE_LABELS",
     "QUALITY_STATEMENTS",
     "THEMES",
@@ -58,7 +62,7 @@ THEMES: tuple[Theme, ...] = (
     Theme(
         1,
         "How local authorities work with people",
-        ("Working with people", "How the local authority works with people"),
+        ("Working with people", "How the local authority works with people", "How the council works with people"),
     ),
     Theme(
         2,
@@ -73,6 +77,7 @@ THEMES: tuple[Theme, ...] = (
             "How the local authority ensures safety in the system",
             "How the local authority ensures safety within the system",
             "Ensuring safety",
+            "Ensuring safety in the system",
         ),
     ),
     Theme(4, "Leadership", ("Leadership and workforce", "Handle leadership and workforce")),
@@ -93,9 +98,19 @@ QUALITY_STATEMENTS: tuple[QualityStatement, ...] = (
         1,
         "Supporting people to live healthier lives",
         "support",
-        ("Supporting people to lead healthier lives", "Supporting healthier lives"),
+        (
+            "Supporting people to lead healthier lives",
+            "Supporting healthier lives",
+            "Supporting people to be healthier",
+        ),
     ),
-    QualityStatement(3, 1, "Equity in experience and outcomes", "equity", ("Equity in experiences and outcomes",)),
+    QualityStatement(
+        3,
+        1,
+        "Equity in experience and outcomes",
+        "equity",
+        ("Equity in experiences and outcomes", "Equity of experience and outcomes"),
+    ),
     QualityStatement(
         4,
         2,
@@ -132,6 +147,22 @@ QUALITY_STATEMENTS: tuple[QualityStatement, ...] = (
 )
 
 RATINGS: tuple[str, ...] = ("Inadequate", "Requires improvement", "Good", "Outstanding")
+
+# How documents write the ratings (for detection patterns): "requiring improvement", "require improvements".
+RATING_WORDS = r"(?:outstanding|good|requir(?:es|e|ing)\s+improvements?|inadequate)"
+
+# Lines that only CQC's own report pages print (DOMAIN.md §5.1-5.2): a document holding one is a report.
+REPORT_PAGE_LINES: tuple[str, ...] = (
+    "Key findings for this quality statement",
+    "Quality statement scores",
+    "Local authority rating and score",
+    "How we assess local authorities",
+)
+# A CQC press release's title (DOMAIN.md §5.3), wherever it was republished.
+PRESS_RELEASE_TITLE = (
+    r"\b(?:CQC|Care Quality Commission)\s+(?:rates\b.{3,160}?\badult social care(?: provision)?\s+as\b"
+    r"|publishes report on\b.{3,160}?\bcare act responsibilities\b)"
+)
 
 # CQC's wording for QS scores. Scores are not ratings (DOMAIN.md §3): never print "rated good" for one.
 SCORE_LABELS: dict[int, str] = {
@@ -238,6 +269,20 @@ _QS_BY_NUMBER = {qs.number: qs for qs in QUALITY_STATEMENTS}
 _QS_BY_SLUG = {qs.slug: qs for qs in QUALITY_STATEMENTS}
 
 
+_MATCHERS = threading.local()  # per thread: a matcher holds the label being compared
+
+
+def _matchers(index: dict[str, int]) -> list[tuple[str, int, difflib.SequenceMatcher[str]]]:
+    """One SequenceMatcher per index key, built once per thread: difflib's per-call set-up dominated long
+    documents (keys are short, so autojunk never applied to them)."""
+    cache: dict[int, list[tuple[str, int, difflib.SequenceMatcher[str]]]] = _MATCHERS.__dict__.setdefault("by", {})
+    found = cache.get(id(index))
+    if found is None:
+        found = [(c, n, difflib.SequenceMatcher(None, "", c, autojunk=False)) for c, n in index.items()]
+        cache[id(index)] = found
+    return found
+
+
 def _match(label: str, index: dict[str, int]) -> int | None:
     """Exact key first, then difflib; a near tie between two targets is refused rather than guessed."""
     key = _label_key(label)
@@ -246,8 +291,15 @@ def _match(label: str, index: dict[str, int]) -> int | None:
     if key in index:
         return index[key]
     best: dict[int, float] = {}
-    for candidate, number in index.items():
-        ratio = difflib.SequenceMatcher(None, key, candidate).ratio()
+    floor = FUZZY_THRESHOLD - FUZZY_MARGIN  # a candidate below this can neither win nor tie the winner
+    for candidate, number, matcher in _matchers(index):
+        shorter, longer = sorted((len(key), len(candidate)))
+        if 2 * shorter < floor * (shorter + longer):
+            continue  # ratio() cannot reach the floor with lengths this far apart
+        matcher.set_seq1(key)
+        if matcher.quick_ratio() < floor:
+            continue  # an upper bound of ratio(): skip the slow exact comparison
+        ratio = matcher.ratio()
         if ratio > best.get(number, 0.0):
             best[number] = ratio
     ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
@@ -315,6 +367,9 @@ _RATING_KEYS = {
     "requires improvement": "Requires improvement",
     "require improvement": "Requires improvement",
     "requires improvements": "Requires improvement",
+    "requiring improvement": "Requires improvement",
+    "require improvements": "Requires improvement",
+    "requiring improvements": "Requires improvement",
     "good": "Good",
     "outstanding": "Outstanding",
 }

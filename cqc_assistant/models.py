@@ -49,17 +49,48 @@ class Section:
     boilerplate: bool = False
 
 
+Span = tuple[int, int]  # (start, end) offsets into the stored text
+
+
+@dataclass(frozen=True)
+class ScoreStatement:
+    """One place where a document states a quality statement's score: text[start:end] is that passage.
+
+    `form` says how it was stated: "page" (a QS page's or overview's `Score: N` under its label) or "list"
+    (a press-release list or table line)."""
+
+    qs: int
+    score: int
+    start: int
+    end: int
+    form: str = "list"
+
+
 @dataclass(frozen=True)
 class DocMeta:
     title: str
     council: str | None
     councils: tuple[str, ...]
     kind: str
-    date: str | None  # ISO, yyyy-mm-dd or yyyy-mm
-    date_precision: str | None  # "day" | "month" | None
+    date: str | None  # ISO: yyyy-mm-dd, yyyy-mm or yyyy
+    date_precision: str | None  # "day" | "month" | "year" | None
     rating: str | None
     percent: int | None = None
     scores: dict[int, int] = field(default_factory=dict)  # qs -> score stated in the document
+    # Where each fact is stated (offsets into the stored text), so it can be cited; None when not stated.
+    score_statements: tuple[ScoreStatement, ...] = ()  # every statement found, conflicting ones included
+    date_span: Span | None = None
+    rating_span: Span | None = None
+    percent_span: Span | None = None
+
+    @property
+    def score_spans(self) -> dict[int, Span]:
+        """qs -> the passage that states the score in `scores` (the first such statement)."""
+        out: dict[int, Span] = {}
+        for st in self.score_statements:
+            if self.scores.get(st.qs) == st.score and st.qs not in out:
+                out[st.qs] = (st.start, st.end)
+        return out
 
 
 @dataclass(frozen=True)

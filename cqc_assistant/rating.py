@@ -7,10 +7,8 @@ the 62.5 / 87.5 boundary cases (§4.3) into the wrong band.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -28,19 +26,16 @@ __all__ = [
     "LegacyQS",
     "RatingFlags",
     "RatingResult",
-    "ScoreChange",
-    "WhatIfOption",
     "bands_asked",
     "compare_stated",
     "parse_evidence_categories",
+    "parse_score",
     "parse_scores",
     "percent_ceiling",
     "percent_floor",
     "rate",
     "rate_legacy",
     "rating_for_percent",
-    "what_if",
-    "what_if_count",
 ]
 
 SOURCE_URL = "https://www.cqc.org.uk/guidance-regulation/local-authorities/how-we-determine-ratings"
@@ -173,43 +168,6 @@ class RatingResult:
         if self.legacy:
             data["legacy"] = [item.to_json() for item in self.legacy]
         return data
-
-
-@dataclass(frozen=True)
-class ScoreChange:
-    """One QS raised from one score to a higher one (each step is +1)."""
-
-    qs: int
-    name: str
-    from_score: int
-    to_score: int
-
-    def to_json(self) -> JSONDict:
-        return {"qs": self.qs, "name": self.name, "from": self.from_score, "to": self.to_score}
-
-
-@dataclass(frozen=True)
-class WhatIfOption:
-    """One minimal set of score increases that lifts the overall rating to the next band."""
-
-    changes: tuple[ScoreChange, ...]
-    steps: int
-    total: int
-    percent: int
-    rating: str
-
-    def describe(self) -> str:
-        parts = "; ".join(f"{c.name} {c.from_score}→{c.to_score}" for c in self.changes)
-        return f"{parts} ⇒ {self.total} points, {self.percent}% ({self.rating})"
-
-    def to_json(self) -> JSONDict:
-        return {
-            "changes": [c.to_json() for c in self.changes],
-            "steps": self.steps,
-            "total": self.total,
-            "percent": self.percent,
-            "rating": self.rating,
-        }
 
 
 def _display(value: Fraction) -> float:
@@ -414,49 +372,6 @@ def rate(scores: ScoresInput, *, indicative: bool = False) -> RatingResult:
     )
 
 
-def _what_if_all(result: RatingResult) -> list[WhatIfOption]:
-    if result.next_band is None:
-        return []
-    assessed = {number: s for number, s in result.scores.items() if s is not None}
-    steps = result.next_band.steps_needed
-    total = result.total + steps
-    percent = percent_ceiling(total, result.n)
-    rating = rating_for_percent(percent)
-    candidates = [number for number in sorted(assessed) if assessed[number] < MAX_SCORE]
-    ranked: list[tuple[tuple[int, tuple[int, ...]], WhatIfOption]] = []
-    for combo in itertools.combinations_with_replacement(candidates, steps):
-        counts = Counter(combo)
-        if any(assessed[number] + k > MAX_SCORE for number, k in counts.items()):
-            continue
-        changes = tuple(
-            ScoreChange(number, quality_statement(number).name, assessed[number], assessed[number] + k)
-            for number, k in sorted(counts.items())
-        )
-        to_four = sum(1 for change in changes if change.to_score == MAX_SCORE) + sum(
-            change.to_score - change.from_score - 1 for change in changes
-        )
-        ranked.append(((to_four, combo), WhatIfOption(changes, steps, total, percent, rating)))
-    ranked.sort(key=lambda item: item[0])
-    return [option for _key, option in ranked]
-
-
-def what_if(result_or_scores: RatingResult | ScoresInput, *, limit: int = 20) -> list[WhatIfOption]:
-    """The smallest sets of +1 steps (no score above 4) that reach the next band, at most `limit`.
-
-    Only the sum decides the band, so every minimal option has the same number of steps. Options
-    that need fewer scores of 4 or double jumps come first (the usual route is lifting 2s to 3s),
-    then QS order, so output is deterministic. [] at Outstanding; not-assessed QS are never touched.
-    """
-    result = result_or_scores if isinstance(result_or_scores, RatingResult) else rate(result_or_scores)
-    return _what_if_all(result)[: max(limit, 0)]
-
-
-def what_if_count(result_or_scores: RatingResult | ScoresInput) -> int:
-    """How many minimal options exist, so a caller can say "showing 20 of 126"."""
-    result = result_or_scores if isinstance(result_or_scores, RatingResult) else rate(result_or_scores)
-    return len(_what_if_all(result))
-
-
 def _legacy_qs(qs: QualityStatement, categories: Sequence[int]) -> LegacyQS:
     if isinstance(categories, str | bytes) or not isinstance(categories, Sequence):
         raise RatingError(f"evidence category scores {categories!r} for QS{qs.number} must be a list")
@@ -567,7 +482,8 @@ def compare_stated(
     return messages
 
 
-def _parse_score(text: str, where: str) -> int | None:
+def parse_score(text: str, where: str) -> int | None:
+    """One typed score: 1-4, or None for '-' / 'na' / blank-like markers; anything else is a RatingError."""
     value = text.strip()
     if value.lower() in NOT_ASSESSED:
         return None
@@ -588,7 +504,7 @@ def parse_scores(positional: Sequence[str], named: Sequence[str]) -> dict[int, i
     return _per_qs(
         positional,
         named,
-        _parse_score,
+        parse_score,
         items="positional scores",
         example="named score {pair!r} must look like 'safeguarding=2' or '7=2'",
         split=str.rpartition,

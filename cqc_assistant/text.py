@@ -130,3 +130,110 @@ _INSTRUCTION = re.compile(
 def looks_like_instruction(sentence: str) -> bool:
     """A sentence addressed to a model rather than a reader ("ignore previous instructions..."): never evidence."""
     return bool(_INSTRUCTION.search(sentence))
+
+
+# --- PDF text: lines broken only to fit the page ------------------------------------------------------------
+
+_LIST_START = re.compile(r"^(?:[-*•▪◦·●○■□➢➤✓]|\(?\d{1,2}[.)](?:\s|$)|\(?[a-z][.)]\s|\(?[ivx]{1,4}[.)]\s)")
+_BARE_BULLET = re.compile(r"^[-*•▪◦·●○■□➢➤✓]$")
+_SPLIT_WORD = re.compile(r"([A-Za-z]+)-$")
+# Words before a hyphen that is part of the word ("co-production", "self-assessment"), kept when a line ends there.
+_KEEP_HYPHEN = frozenset(
+    {
+        "co",
+        "non",
+        "self",
+        "well",
+        "cross",
+        "multi",
+        "anti",
+        "pre",
+        "post",
+        "re",
+        "ex",
+        "part",
+        "full",
+        "semi",
+        "sub",
+        "step",
+        "long",
+        "short",
+        "high",
+        "low",
+        "half",
+        "all",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "day",
+        "face",
+        "person",
+        "strengths",
+        "joined",
+        "follow",
+        "hard",
+        "top",
+        "up",
+        "in",
+        "out",
+        "end",
+        "wide",
+        "mid",
+    }
+)
+WRAP_SHARE = 0.75  # a line at least this share of the page's longest is full: the page broke it
+MIN_PAGE_WIDTH = 50  # characters: a page whose longest line is shorter holds no wrapped prose
+
+
+def _joins(before: str, after: str, longest: int) -> str | None:
+    """How two physical lines of a PDF page join: " ", "" or "-" (a word split at a line-end hyphen), or None
+    (a real break: a heading, a list item, a paragraph's end)."""
+    if not before or not after or _LIST_START.match(after):
+        return None
+    if _BARE_BULLET.match(before):
+        return " "
+    split = _SPLIT_WORD.search(before)
+    if split and after[:1].islower():
+        return "-" if split.group(1).lower() in _KEEP_HYPHEN else ""
+    if re.search(r"[.!?][\"'”’)\]]*$", before):
+        return None
+    full = longest >= MIN_PAGE_WIDTH and len(before) >= WRAP_SHARE * longest
+    if after[:1].islower() and (full or not before.endswith(":")):
+        return " "
+    if _OPEN_END.search(before):
+        return " "
+    # A short capitalised line without a full stop after a full one is more likely a heading than the end
+    # of the sentence.
+    heading_like = len(after) < 0.6 * longest and not re.search(r"[.!?,;:][\"'”’)\]]*$", after)
+    if full and not before.endswith((":", ";")) and not heading_like:
+        return " "
+    return None
+
+
+def unwrap_lines(page: str) -> str:
+    """One PDF page's text with its wrapped lines joined and words split at a line-end hyphen rejoined.
+
+    Headings, list items and paragraph ends keep their line breaks; runs of spaces (justified text) become
+    one space. The result is what is stored, so every offset indexes into it.
+    """
+    lines = [" ".join(ln.split()) for ln in page.split("\n")]
+    longest = max((len(ln) for ln in lines), default=0)
+    out: list[str] = []
+    previous = ""  # the previous physical line: how full it is tells whether the page broke it
+    for line in lines:
+        if out and (glue := _joins(previous, line, longest)) is not None:
+            if glue in ("", "-"):
+                out[-1] = out[-1][:-1] + glue + line
+            else:
+                out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+        previous = line
+    return "\n".join(out)

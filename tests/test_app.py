@@ -5,6 +5,7 @@ Each test points CQC_ASSISTANT_HOME at a store pre-ingested with the demo docume
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -157,27 +158,56 @@ def test_library_page_lists_documents_and_text_escaped(app: AppTest) -> None:
     assert app.code and app.code[0].value  # the stored text, shown as code (never as HTML)
 
 
+def rating_tiles(at: AppTest) -> dict[str, str]:
+    """The calculator's result tiles (label → value) as the page shows them."""
+    return dict(re.findall(r'cqc-tile-label">([^<]*)</div><div class="cqc-tile-value">([^<]*)</div>', html_of(at)))
+
+
+def set_scores(at: AppTest, scores: list[int]) -> None:
+    for n, score in zip(range(1, 10), scores, strict=True):
+        at.text_input(key=f"score-{n}").set_value(str(score))
+
+
 def test_rating_page_nine_scores(app: AppTest) -> None:
     app.switch_page("views/rating.py").run()
     assert not app.exception, app.exception
-    for n, score in zip(range(1, 10), [3, 3, 2, 3, 4, 3, 3, 3, 3], strict=True):
-        app.number_input(key=f"score-{n}").set_value(score)
+    set_scores(app, [3, 3, 2, 3, 4, 3, 3, 3, 3])
     app.run()
-    values = {m.label: m.value for m in app.metric}
-    assert values["Overall"] == "75%"
-    assert values["Rating"] == "Good"
-    assert any("Outstanding" in str(m.value) for m in app.markdown)  # what-if names the next band
+    tiles = rating_tiles(app)
+    assert tiles["Overall"] == "75%"
+    assert tiles["Rating"] == "Good"
+    html = html_of(app)  # what-if both ways: 27/36 is five steps from either neighbouring band
+    assert "Outstanding is 13 percentage points away" in html
+    assert "Requires improvement is 13 percentage points below (5 score steps of -1" in html
+    assert "QS3 Equity in experience and outcomes 2→3; any 4 of QS1, QS2, QS4, QS6, QS7, QS8, QS9: 3→4" in html
+    ways_shown = [m.value for m in app.markdown if str(m.value).startswith("- ") and "⇒" in str(m.value)]
+    assert len(ways_shown) == 2 + 3  # two kinds of change up; three of four down
 
 
 def test_rating_page_boundary_warning_and_scorecard(app: AppTest) -> None:
     app.switch_page("views/rating.py").run()
-    for n, score in zip(range(1, 10), [2, 3, 2, 3, 2, 3, 2, 3, 2], strict=True):  # 22/36 = 61.1% → 62%
-        app.number_input(key=f"score-{n}").set_value(score)
+    set_scores(app, [2, 3, 2, 3, 2, 3, 2, 3, 2])  # 22/36 = 61.1% → 62%
     app.run()
-    assert {m.label: m.value for m in app.metric}["Rating"] == "Requires improvement"
+    assert rating_tiles(app)["Rating"] == "Requires improvement"
     app.button(key="load-Wyvernshire County Council").click().run()
-    assert {m.label: m.value for m in app.metric}["Overall"] == "75%"
+    assert rating_tiles(app)["Overall"] == "75%"
     assert any("Wyvernshire County Council" in e.label for e in app.expander)
+
+
+@pytest.mark.parametrize("bad", ["5", "0", "x", "3.5"])
+def test_rating_page_shows_an_invalid_score_inline(app: AppTest, bad: str) -> None:
+    app.switch_page("views/rating.py").run()
+    set_scores(app, [3] * 9)
+    app.text_input(key="score-4").set_value(bad)
+    app.run()
+    assert not app.exception, app.exception
+    assert [e.value for e in app.error] == [
+        f"“{bad}” is not a score: enter a whole number from 1 to 4, or leave it blank."
+    ]
+    assert rating_tiles(app) == {}  # no rating from the other eight while one score is wrong
+    assert any("Correct the score marked above" in i.value for i in app.info)
+    app.text_input(key="score-4").set_value("4").run()
+    assert not app.error and rating_tiles(app)["Overall"] == "78%"  # 28/36
 
 
 def test_interview_prep_page(app: AppTest) -> None:

@@ -234,3 +234,30 @@ def test_reload_brings_the_conversation_back_and_no_deploy_button(page: Any, ser
     page.locator(".cqc-question", has_text=question).first.wait_for()
     page.locator('[data-testid="stChatMessage"] .cqc-answer').first.wait_for()
     assert page.get_by_test_id("stAppDeployButton").count() == 0
+
+
+def test_calculator_shows_the_whole_rating_and_an_inline_error(browser: Any, server: str, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 720, "height": 1000})  # narrow: where a metric box clips
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    try:
+        page.goto(server + "/rating")
+        for n, score in enumerate([2, 3, 2, 3, 2, 3, 2, 3, 2], 1):  # 22/36 → 62%, Requires improvement
+            box = page.locator(f".st-key-score-{n} input")
+            box.fill(str(score))
+            box.press("Enter")
+        page.locator(".cqc-tile-value", has_text="62%").wait_for()  # all nine in
+        value = page.locator(".cqc-tile-value", has_text="Requires improvement")
+        assert value.inner_text().strip() == "Requires improvement"
+        for tile in page.locator(".cqc-tile-value").all():
+            sizes = tile.evaluate("e => [e.scrollWidth, e.clientWidth]")
+            assert sizes[0] <= sizes[1], (tile.inner_text(), sizes)  # nothing cut off at the side
+        save_screenshot(page, tmp_path, "calculator.png")
+
+        box = page.locator(".st-key-score-4 input")
+        box.fill("5")
+        box.press("Enter")
+        page.get_by_text("“5” is not a score: enter a whole number from 1 to 4, or leave it blank.").wait_for()
+        assert page.locator(".cqc-tile-value").count() == 0
+    finally:
+        context.close()

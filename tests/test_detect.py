@@ -431,3 +431,227 @@ def test_other_kind_for_unrelated_text() -> None:
     assert meta.kind == "other"
     assert meta.council is None
     assert meta.rating is None
+
+
+# --- overall facts stated in headers, Published: lines, embargo lines and press-release sentences (issue 15) -
+
+
+def stated(meta: DocMeta, text: str, span_name: str) -> str:
+    span = getattr(meta, span_name)
+    assert span is not None, span_name
+    return text[span[0] : span[1]]
+
+
+@pytest.mark.parametrize(
+    ("header", "date", "rating", "percent"),
+    [
+        (
+            "Northshire County Council CQC local authority assessment (published May 2025; Good)",
+            ("2025-05", "month"),
+            "Good",
+            None,
+        ),
+        (
+            "Northshire County Council - CQC local authority assessment of adult social care, report published "
+            "12 March 2025; overall rating: Requires improvement (61 out of 100). Pages: news reports.",
+            ("2025-03-12", "day"),
+            "Requires improvement",
+            61,
+        ),
+        (
+            "Northshire County Council — CQC local authority assessment: overview page — CQC assessment published "
+            "4 April 2025 — overall rating: Good (overall score 70)",
+            ("2025-04-04", "day"),
+            "Good",
+            70,
+        ),
+        (
+            "Northshire County Council — CQC local authority assessment, published 2025 (exact date not shown); "
+            "overall rating: Outstanding (scored 89%)",
+            ("2025", "year"),
+            "Outstanding",
+            89,
+        ),
+        (
+            "Northshire County Council — LGA peer challenge report and a news report on CQC's assessment — "
+            "no CQC rating in this document; CQC publication date not shown",
+            (None, None),
+            None,
+            None,
+        ),
+    ],
+)
+def test_document_header_line(
+    header: str, date: tuple[str | None, str | None], rating: str | None, percent: int | None
+) -> None:
+    text = f"{header}\n\nThe council said it welcomed the findings and would publish an action plan in the spring.\n"
+    meta, _ = detect_text(text)
+    assert meta.council == "Northshire County Council"
+    assert (meta.date, meta.date_precision) == date
+    assert meta.rating == rating
+    assert meta.percent == percent
+    if rating:
+        assert rating.lower() in stated(meta, text, "rating_span").lower()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Published: 20 November 2024 Page last updated: 3 December 2024", ("2024-11-20", "day")),
+        ("EMBARGOED TO 00.01 Friday 12 December 2025", ("2025-12-12", "day")),
+        ("Embargoed until 00:01 on Thursday 4 September 2025", ("2025-09-04", "day")),
+        ("Embargoed: 00:01 hours, Wednesday 22 January 2025", ("2025-01-22", "day")),
+        ("The report was published on Friday, February 6, 2026.", ("2026-02-06", "day")),
+        ("15 Oct 2025", ("2025-10-15", "day")),
+    ],
+)
+def test_publication_date_lines(line: str, expected: tuple[str, str]) -> None:
+    text = (
+        "Northshire adult social care assessed by CQC\n"
+        f"{line}\n"
+        "The Care Quality Commission has rated Northshire County Council as good in how it meets its duties.\n"
+    )
+    meta, _ = detect_text(text)
+    assert (meta.date, meta.date_precision) == expected
+    assert stated(meta, text, "date_span") in text
+
+
+def test_meeting_and_data_dates_are_not_the_publication_date() -> None:
+    text = (
+        "People Overview and Scrutiny Committee - Thursday, 6 November 2025 10.00 am\n"
+        "The committee met on 6 November 2025 to consider the CQC report, which was published on 5 September "
+        "2025. National data from March 2024 showed 80% of people felt safe.\n"
+    )
+    meta, _ = detect_text(text)
+    assert (meta.date, meta.date_precision) == ("2025-09-05", "day")
+    meta, _ = detect_text(
+        "Scrutiny committee minutes\nThe committee met on 6 November 2025 to discuss the CQC report.\n"
+    )
+    assert meta.date is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "rating"),
+    [
+        (
+            "The Care Quality Commission (CQC) has rated Northshire County Council as requires improvement.",
+            "Requires improvement",
+        ),
+        (
+            "Northshire County Council has been rated 'Requires improvement' by the Care Quality Commission.",
+            "Requires improvement",
+        ),
+        (
+            "Adult social care in Northshire has been rated as “requiring improvement” by the regulator.",
+            "Requires improvement",
+        ),
+        ("The overall rating awarded to Northshire was Good, the report said.", "Good"),
+        (
+            "Northshire County Council's adult social care services were awarded Requires Improvement.",
+            "Requires improvement",
+        ),
+        ("The CQC published its assessment, rating the service as “good”.", "Good"),
+    ],
+)
+def test_press_release_and_news_rating_sentences(sentence: str, rating: str) -> None:
+    text = f"Northshire County Council news\n{sentence}\n"
+    meta, _ = detect_text(text)
+    assert meta.council == "Northshire County Council"
+    assert meta.rating == rating
+    assert stated(meta, text, "rating_span") == sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Northshire County Council was rated as good in four out of nine areas assessed.",
+        "Northshire achieved an Outstanding rating for equity in experience and outcomes.",
+        "Of the 88 reports published, 58 councils had received a rating of good.",
+    ],
+)
+def test_ratings_of_parts_or_of_other_councils_are_not_the_overall_rating(sentence: str) -> None:
+    meta, _ = detect_text(f"Northshire County Council news about adult social care\n{sentence}\n")
+    assert meta.rating is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "percent"),
+    [
+        ("Northshire County Council scored 78 out of 100 overall, indicating a good standard.", 78),
+        ("The council received an overall score of 62%, one point short of good.", 62),
+        ("Overall rating for Northshire: 64%", 64),
+        ("Services were given an overall score of 59 following the inspection.", 59),
+        ("Northshire scored 75% in safeguarding and in governance.", None),
+        ("Westshire County Council scored 67% and Northshire could learn from it.", None),
+        ("The area has an Index of Multiple Deprivation score of 7.", None),
+    ],
+)
+def test_overall_percentage(sentence: str, percent: int | None) -> None:
+    text = f"Northshire County Council adult social care\n{sentence}\n"
+    meta, _ = detect_text(text)
+    assert meta.percent == percent
+    if percent is not None:
+        assert str(percent) in stated(meta, text, "percent_span")
+
+
+def test_a_republished_press_release_is_a_press_release() -> None:
+    meta, _ = detect_text(
+        "Northshire Gazette - local news\n"
+        "Almost Good - Care Quality Commission rates Northshire County Council's adult social care provision as "
+        "requires improvement\n"
+        "The Care Quality Commission has rated Northshire County Council as requires improvement.\n"
+    )
+    assert meta.kind == "cqc_press_release"
+    assert meta.rating == "Requires improvement"
+
+
+def test_an_embargoed_release_is_a_press_release() -> None:
+    meta, _ = detect_text(
+        "EMBARGOED TO 00.01 Friday 12 December 2025\n"
+        "The Care Quality Commission has rated Northshire County Council as good in how it meets its duties.\n"
+    )
+    assert meta.kind == "cqc_press_release"
+    assert (meta.date, meta.date_precision) == ("2025-12-12", "day")
+
+
+def test_a_news_page_that_mentions_a_peer_challenge_is_news() -> None:
+    meta, _ = detect_text(
+        "Council undergoes dress rehearsal\n"
+        "Northshire County Council took part in a Local Government peer challenge before its CQC assessment.\n"
+    )
+    assert meta.kind == "news"
+
+
+@pytest.mark.parametrize(
+    ("data", "suffix", "rating", "percent"),
+    [
+        (
+            "<html><body><h1>Northshire County Council: local authority assessment</h1><h2>Local authority rating and "
+            "score</h2><ul><li>Northshire County Council</li></ul><p>Good</p><p>Northshire County Council scored 64 "
+            "out of 100 overall, indicating a good standard</p></body></html>",
+            ".html",
+            "Good",
+            64,
+        ),
+        (
+            "<html><body><h1>Northshire County Council: the CQC result</h1><table><tr><td>Overall rating</td>"
+            "<td>Requires improvement</td></tr><tr><td>Overall score</td><td>55%</td></tr></table></body></html>",
+            ".html",
+            "Requires improvement",
+            55,
+        ),
+        (
+            "Northshire County Council: local authority assessment\nOverall rating\nInadequate\nThe council must act.",
+            ".txt",
+            "Inadequate",
+            None,
+        ),
+    ],
+    ids=["overview page", "table", "rating under its heading"],
+)
+def test_rating_and_percentage_laid_out_as_report_pages_and_tables(
+    data: str, suffix: str, rating: str, percent: int | None
+) -> None:
+    meta, _ = detect_text(data, suffix=suffix)
+    assert meta.council == "Northshire County Council"
+    assert (meta.rating, meta.percent) == (rating, percent)

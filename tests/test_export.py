@@ -14,13 +14,19 @@ from cqc_assistant.briefing import Briefing, BriefingLine, StatementBriefing
 from cqc_assistant.errors import QueryError
 from cqc_assistant.export import (
     FORMATS,
+    Block,
+    LibraryFacts,
+    document_address,
     export_answer,
     export_briefing,
     export_conversation,
     export_filename,
+    library_facts,
     md_escape,
+    render,
     safe_filename,
 )
+from cqc_assistant.library import Library
 from cqc_assistant.models import Answer, Citation
 
 WHEN = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
@@ -51,7 +57,9 @@ def text_of(data: bytes, fmt: str) -> str:
     if fmt == "md":
         raw = data.decode("utf-8")
     elif fmt == "docx":
-        raw = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+        doc = Document(io.BytesIO(data))
+        margins = [p for s in doc.sections for p in (*s.header.paragraphs, *s.footer.paragraphs)]
+        raw = "\n".join(p.text for p in [*doc.paragraphs, *margins])
     else:
         raw = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
     return " ".join(raw.split())
@@ -163,6 +171,145 @@ def test_safe_filename() -> None:
     for name in ("..", "/", "~/.ssh/id_rsa", "con.txt", " spaced out "):
         out = safe_filename(name)
         assert out and not out.startswith(".") and Path(out).name == out
+
+
+def test_file_names_are_cut_at_a_word_boundary() -> None:
+    question = "How long do people wait for a care and support assessment in Wyvernshire this winter?"
+    words = set(safe_filename(question).split("-")) | {"cqc", "answer"}
+    for fmt in FORMATS:
+        name = export_filename(f"cqc-answer-{question}", fmt)
+        stem = name.removesuffix(f".{fmt}")
+        assert len(stem) <= 60 and name.endswith(f".{fmt}")
+        assert set(stem.split("-")) <= words, name  # every piece is a whole word of the question
+        assert stem.startswith("cqc-answer-How-long-do-people-wait")
+    # a dot in the text is not taken for an extension
+    assert export_filename("Rating at 62.5% boundary", "md") == "Rating-at-62-5-boundary.md"
+    # a single word longer than the room is still cut (no boundary to go back to)
+    assert len(safe_filename("y" * 200 + ".pdf")) <= 80
+
+
+def test_document_address_prefers_url_then_printed_address_then_file_name() -> None:
+    url = "https://www.cqc.org.uk/care-services/local-authority-assessment-reports/wyvernshire"
+    assert document_address(url, "") == url
+    printed = f"Wyvernshire County Council: local authority assessment\n{url}  1/12\n\nOverview..."
+    assert document_address("upload:wyvernshire.pdf", printed) == url
+    in_passing = f"Wyvernshire County Council\nThe council's own plan (see {url}) was discussed at length by members."
+    assert document_address("upload:wyvernshire.pdf", in_passing) == "wyvernshire.pdf"
+    late = "x\n" * 2000 + url
+    assert document_address("upload:reports/wyvernshire.pdf", late) == "wyvernshire.pdf"
+    assert document_address("/home/officer/Downloads/Wyvernshire report.docx") == "Wyvernshire report.docx"
+    assert document_address("C:\\Users\\me\\wyv.pdf") == "wyv.pdf"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_source_label_is_never_printed_raw(fmt: str) -> None:
+    c = citation(source="upload:wyvernshire-assessment.pdf")
+    text = text_of(export_answer(answer(c), fmt, library_version=1), fmt)
+    assert "upload:" not in text
+    assert (md_escape("wyvernshire-assessment.pdf") if fmt == "md" else "wyvernshire-assessment.pdf") in text
+
+
+PRINTED_URL = "https://www.cqc.org.uk/care-services/local-authority-assessment-reports/wyvernshire-fictional"
+PRINTED_DOC = (
+    "Wyvernshire County Council: local authority assessment\n"
+    f"{PRINTED_URL}\n\n"
+    "Summary\n\n"
+    "People in Wyvernshire told us they waited too long for an occupational therapy assessment, and the\n"
+    "council knew it. Carers said the carers' centre in Eldermouth was a lifeline.\n"
+)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_printed_web_address_and_the_library_date_reach_the_export(library: Library, fmt: str) -> None:
+    from cqc_assistant.ingest.pipeline import ingest_bytes
+
+    assert ingest_bytes(library, "upload:wyv-report.txt", PRINTED_DOC.encode(), ".txt").status == "added"
+    doc = library.documents()[0]
+    start = PRINTED_DOC.index("People in")
+    end = PRINTED_DOC.index("knew it.") + len("knew it.")
+    c = citation(doc_id=doc.doc_id, source=doc.source, start=start, end=end, quote=PRINTED_DOC[start:end])
+    facts = library_facts(library, [c])
+    assert facts.addresses == {doc.doc_id: PRINTED_URL}
+    assert facts.changed == datetime.fromisoformat(doc.ingested_at).date()
+    text = text_of(export_answer(answer(c), fmt, library=facts, generated_at=WHEN), fmt)
+    esc = md_escape if fmt == "md" else (lambda x: x)
+    assert esc(PRINTED_URL) in text and "upload:" not in text
+    day = facts.changed
+    assert day is not None
+    assert esc(f"Generated by cqc-assistant from the library of {day.day} {day:%B %Y}") in text
+
+
+def test_quotes_are_whole_sentences_without_pdf_line_breaks() -> None:
+    broken = "People waited too long for an occupational\ntherapy assessment, and the council\r\nknew it."
+    joined = " ".join(broken.split())
+    c = citation(quote=broken, end=5277 + len(broken))
+    a = answer(c)
+    md = export_answer(a, "md", library_version=1).decode()
+    assert f"> {md_escape(joined)}" in md
+    doc = Document(io.BytesIO(export_answer(a, "docx", library_version=1)))
+    assert any(p.text == f"[1] “{joined}”" for p in doc.paragraphs)
+    assert c.end - c.start == len(broken)  # what is stored (and its offsets) is left alone
+
+
+def _long_conversation() -> list[Answer]:
+    out = []
+    for i in range(1, 13):
+        quote = f"Finding {i}: people and carers in Wyvernshire described how support worked for them. " * 4
+        out.append(answer(citation(quote=quote.strip(), section=f"Part {i}"), question=f"Question number {i}?"))
+    return out
+
+
+def test_word_export_is_a4_with_header_and_numbered_footer() -> None:
+    facts = LibraryFacts(version=4, changed=datetime(2025, 5, 30, tzinfo=UTC).date())
+    data = export_conversation(_long_conversation(), "docx", library=facts, generated_at=WHEN)
+    doc = Document(io.BytesIO(data))
+    for section in doc.sections:
+        assert section.page_width is not None and section.page_height is not None
+        assert abs(section.page_width.mm - 210) < 0.5 and abs(section.page_height.mm - 297) < 0.5
+        header = " ".join(p.text for p in section.header.paragraphs)
+        assert "CQC Assistant: conversation" in header
+        assert "Wyvernshire County Council" in header and "1 June 2025" in header
+        footer = " ".join(p.text for p in section.footer.paragraphs)
+        assert "Generated by cqc-assistant from the library of 30 May 2025" in footer
+        assert "Page 1 of 1" in footer  # the fields' cached values; Word fills in the real ones
+        xml = section.footer._element.xml
+        assert "PAGE" in xml and "NUMPAGES" in xml and "fldChar" in xml
+
+
+def test_pdf_export_is_a4_with_header_and_page_n_of_m_on_every_page() -> None:
+    facts = LibraryFacts(version=4, changed=datetime(2025, 5, 30, tzinfo=UTC).date())
+    data = export_conversation(_long_conversation(), "pdf", library=facts, generated_at=WHEN)
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert len(pages) >= 2
+    for i, page in enumerate(pages, 1):
+        box = page.mediabox
+        assert abs(float(box.width) - 595.28) < 1 and abs(float(box.height) - 841.89) < 1
+        text = " ".join((page.extract_text() or "").split())
+        assert f"page {i} of {len(pages)}" in text.lower()
+        assert "Generated by cqc-assistant from the library of 30 May 2025" in text
+        assert "CQC Assistant: conversation · Wyvernshire County Council · 1 June 2025" in text
+
+
+def test_a_long_pdf_header_is_shortened_at_a_word_to_fit_the_page() -> None:
+    question = "What did the assessment say about " + "occupational therapy waits and carers' breaks " * 6
+    data = export_answer(answer(question=question), "pdf", library_version=1, generated_at=WHEN)
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    header = " ".join((page.extract_text() or "").split())
+    assert "CQC Assistant: cited answer · Wyvernshire County Council · 1 June 2025" in header
+    title = "Interview prep: Wyvernshire County Council, " + "QS2 Supporting people to live healthier lives " * 3
+    pdf = render([Block("title", title.strip())], "pdf", generated_at=WHEN, council="Wyvernshire County Council")
+    first_line = (PdfReader(io.BytesIO(pdf)).pages[0].extract_text() or "").splitlines()[0]
+    assert first_line.endswith("…") and "1 June 2025" not in first_line
+    assert first_line.removesuffix("…").split()[-1] in title.split()  # cut after a whole word
+
+
+def test_markdown_export_has_the_header_and_footer_lines() -> None:
+    facts = LibraryFacts(version=4, changed=datetime(2025, 5, 30, tzinfo=UTC).date())
+    md = export_answer(answer(), "md", library=facts, generated_at=WHEN).decode()
+    lines = md.splitlines()
+    assert lines[0] == "# CQC Assistant: cited answer"
+    assert "Wyvernshire County Council · 1 June 2025" in lines[2]
+    assert lines[-1] == "_Generated by cqc-assistant from the library of 30 May 2025_"
 
 
 def test_exports_are_deterministic_given_a_time() -> None:

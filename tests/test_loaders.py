@@ -157,6 +157,53 @@ def test_pdf_title_falls_back_to_first_line() -> None:
     assert ex.title == "First line title"
 
 
+WRAPPED_PAGE = """Waiting times for assessments
+Northshire County Council had reduced the number of people waiting for a Care Act assessment from 640 to 212 over
+the year, and most people were now seen within four weeks of asking for help with their care and support needs.
+Staff told us the front door team worked well with health partners. Carers said the occupa-
+tional therapy team and the self-
+assessment form were easy to use, though some people waited longer than they should have for equipment.
+- People could not self-refer for a carer's assessment online
+- The council had a plan to open an online form by the spring
+Next steps
+The council will publish its improvement plan."""
+
+
+def test_pdf_lines_broken_to_fit_the_page_are_joined_and_offsets_stay_exact() -> None:
+    ex = load_bytes("wrapped.pdf", make_pdf([WRAPPED_PAGE, "Page two about safeguarding in Northshire."]), ".pdf")
+    lines = ex.text.split("\n")
+    assert lines[0] == "Waiting times for assessments"  # a heading keeps its own line
+    assert (
+        "Northshire County Council had reduced the number of people waiting for a Care Act assessment from 640 to "
+        "212 over the year, and most people were now seen within four weeks of asking for help with their care and "
+        "support needs." in lines[1]
+    )
+    assert "occupational therapy team and the self-assessment form were easy to use" in ex.text  # split words
+    assert "- People could not self-refer for a carer's assessment online" in lines  # list items stay apart
+    assert "- The council had a plan to open an online form by the spring" in lines
+    assert "Next steps" in lines
+    # The stored text is the joined text: every sentence found in it is quoted exactly by its offsets.
+    from cqc_assistant.text import sentences
+
+    found = [ex.text[a:b] for a, b in sentences(ex.text)]
+    assert "Staff told us the front door team worked well with health partners." in found
+    assert ex.page_at(ex.text.index("Page two")) == 2
+    _, sections = detect(ex, "wrapped.pdf")
+    for c in chunk_document(ex, sections, max_chars=120):
+        assert ex.text[c.start : c.end].strip()
+
+
+def test_pdf_justified_text_keeps_single_spaces() -> None:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.multi_cell(0, 6, "Northshire's leaders were visible and staff felt supported. " * 6, align="J")
+    ex = load_bytes("justified.pdf", bytes(pdf.output()), ".pdf")
+    assert "  " not in ex.text
+    assert ex.text.count("Northshire's leaders were visible and staff felt supported.") == 6
+    assert "\n" not in ex.text.strip()
+
+
 # --- DOCX ----------------------------------------------------------------------------------------------
 
 

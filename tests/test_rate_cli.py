@@ -114,11 +114,24 @@ def test_what_if_json_and_human() -> None:
         assert option["rating"] == "Outstanding"
         assert option["percent"] >= 88
         assert option["steps"] == 5
+    # the same as kinds of change, up and down: 27/36 Good is 5 steps from either neighbour
+    up, down = data["what_if_ways"], data["what_if_down"]
+    assert isinstance(up, list) and isinstance(down, list)
+    assert len(up) == data["what_if_ways_total"] == 2 and 1 <= len(down) <= 3
+    assert up[0]["moves"] == [
+        {"from": 2, "to": 3, "count": 1, "among": [3]},
+        {"from": 3, "to": 4, "count": 4, "among": [1, 2, 4, 6, 7, 8, 9]},
+    ]
+    assert {w["rating"] for w in down} == {"Requires improvement"} and {w["total"] for w in down} == {22}
+    assert data["band_below"] == {"rating": "Requires improvement", "points_needed": 13, "steps_needed": 5}
     human = run("3", "3", "2", "3", "4", "3", "3", "3", "3", "--what-if")
     assert human.exit_code == 0
-    assert "What if (5 steps to Outstanding" in human.output
-    assert "Equity in experience and outcomes 2→3" in human.output
+    assert "What if up (5 steps to Outstanding)" in human.output
+    assert "QS3 Equity in experience and outcomes 2→3; any 4 of QS1, QS2, QS4, QS6, QS7, QS8, QS9: 3→4" in human.output
     assert "⇒ 32 points, 89% (Outstanding)" in human.output
+    assert "What if down (5 steps to Requires improvement; 3 of 4 kinds of change shown)" in human.output
+    assert "Band below: Requires improvement is 13 percentage points below (5 score steps of -1" in human.output
+    assert human.output.count("\n  - ") == 2 + 3
 
 
 def test_what_if_at_the_top_band() -> None:
@@ -126,8 +139,13 @@ def test_what_if_at_the_top_band() -> None:
     assert data["rating"] == "Outstanding"
     assert data["what_if"] == []
     assert data["next_band"] is None
+    assert data["what_if_ways"] == [] and data["what_if_ways_total"] == 0
+    assert data["what_if_down"] and data["what_if_down"][0]["rating"] == "Good"  # type: ignore[index]
     human = run(*["4"] * 9, "--what-if")
     assert "no higher band" in human.output
+    assert "What if down (5 steps to Good)" in human.output
+    lowest = run(*["1"] * 9, "--what-if")
+    assert "Band below: none" in lowest.output and "What if down: no lower band" in lowest.output
 
 
 def test_without_what_if_there_is_no_what_if_key() -> None:

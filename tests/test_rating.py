@@ -29,9 +29,8 @@ from cqc_assistant.rating import (
     rate,
     rate_legacy,
     rating_for_percent,
-    what_if,
-    what_if_count,
 )
+from cqc_assistant.what_if import ways, ways_count, what_if, what_if_count
 
 INADEQUATE, RI, GOOD, OUTSTANDING = "Inadequate", "Requires improvement", "Good", "Outstanding"
 ORDER = [INADEQUATE, RI, GOOD, OUTSTANDING]
@@ -432,6 +431,90 @@ def test_what_if_order_and_limit() -> None:
     first = what_if(rate([3, 3, 2, 3, 3, 3, 3, 3, 2]))[0]
     assert {(c.qs, c.from_score, c.to_score) for c in first.changes} >= {(3, 2, 3), (9, 2, 3)}
     assert "→" in first.describe()
+
+
+def _brute_options(scores: list[int | None], steps: int, sign: int) -> set[tuple[tuple[int, int, int], ...]]:
+    """Every way to move assessed scores by `steps` one-point steps in direction `sign`, staying within 1-4."""
+    assessed = [i for i, s in enumerate(scores) if s is not None]
+    out = set()
+    for moves in itertools.product(range(4), repeat=len(assessed)):
+        if sum(moves) != steps:
+            continue
+        changes = []
+        for i, k in zip(assessed, moves, strict=True):
+            before = scores[i]
+            assert before is not None
+            if k and not 1 <= before + sign * k <= 4:
+                break
+            if k:
+                changes.append((i + 1, before, before + sign * k))
+        else:
+            out.add(tuple(changes))
+    return out
+
+
+def _jumps(changes: tuple[tuple[int, int, int], ...]) -> int:
+    return sum(abs(after - before) - 1 for _qs, before, after in changes)
+
+
+def _pattern(changes: tuple[tuple[int, int, int], ...]) -> Counter[tuple[int, int]]:
+    return Counter((before, after) for _qs, before, after in changes)
+
+
+@pytest.mark.parametrize(
+    ("scores", "direction", "target"),
+    [
+        ([3, 3, 2, 3, 4, 3, 3, 3, 3], "up", OUTSTANDING),  # 75% Good
+        ([3, 3, 2, 3, 4, 3, 3, 3, 3], "down", RI),
+        ([2, 3, 2, 3, 2, 3, 2, 3, 2], "up", GOOD),  # 62% RI, one step from Good
+        ([2, 3, 2, 3, 2, 3, 2, 3, 2], "down", INADEQUATE),
+        ([4, 4, 4, 1, 1, 1, 1, 1, None], "down", INADEQUATE),  # few can move: two-step drops are needed
+        ([4, 4, 4, 4, 4, 4, 4, 3, 4], "down", GOOD),
+    ],
+)
+def test_ways_are_the_distinct_smallest_changes_both_directions(
+    scores: list[int | None], direction: str, target: str
+) -> None:
+    result = rate(scores)
+    band = result.next_band if direction == "up" else result.band_below
+    assert band is not None and band.rating == target
+    sign = 1 if direction == "up" else -1
+    brute = _brute_options(scores, band.steps_needed, sign)
+    fewest = min(_jumps(c) for c in brute)
+    smallest = [c for c in brute if _jumps(c) == fewest]
+    expected_patterns = {frozenset(_pattern(c).items()) for c in smallest}
+    found = ways(result, direction, limit=100)  # type: ignore[arg-type]
+    assert ways_count(result, direction) == len(found) == len(expected_patterns)  # type: ignore[arg-type]
+    assert {frozenset(Counter({(m.from_score, m.to_score): m.count for m in w.moves}).items()) for w in found} == (
+        expected_patterns
+    )
+    assert sum(w.options for w in found) == len(smallest)
+    for w in found:
+        changes = tuple((c.qs, c.from_score, c.to_score) for c in w.example.changes)
+        assert changes in brute and _jumps(changes) == fewest
+        moved = rate(_apply(scores, list(changes)))
+        assert moved.rating == target == w.rating and moved.total == w.total and moved.percent == w.percent
+        for m in w.moves:
+            assert all(scores[qs - 1] == m.from_score for qs in m.among) and m.count <= len(m.among)
+    assert len(ways(result, direction)) == min(3, len(found))  # type: ignore[arg-type]
+
+
+def test_a_good_result_says_how_close_it_is_to_dropping() -> None:
+    result = rate([3, 3, 3, 3, 3, 3, 3, 3, 2])  # 26/36 = 72.2% → 73% Good
+    assert result.band_below is not None
+    assert (result.band_below.rating, result.band_below.steps_needed) == (RI, 4)  # 22/36 → 62%
+    first, second = ways(result, "down")  # four 3s to 2, or the 2 to 1 and three 3s to 2
+    assert first.describe().startswith("any 4 of QS1, QS2, QS3, QS4, QS5, QS6, QS7, QS8: 3→2 ⇒ 22 points, 62%")
+    assert first.options == math.comb(8, 4) and second.options == math.comb(8, 3)
+    assert "QS9 Learning, improvement and innovation 2→1" in second.describe()
+    assert ways(rate([1] * 9), "down") == [] and ways(rate([4] * 9), "up") == []
+
+
+def test_near_duplicate_options_collapse_into_one_way() -> None:
+    result = rate([3] * 9)
+    assert what_if_count(result) == math.comb(9, 5)  # 126 choices of five statements...
+    [up] = ways(result)  # ...but one way: any five from 3 to 4
+    assert up.options == 126 and up.moves[0].count == 5 and len(up.moves) == 1
 
 
 # --- parse_scores ------------------------------------------------------------------------------

@@ -10,60 +10,13 @@ from collections import Counter
 from dataclasses import replace
 
 from ..councils import find_councils
-from ..domain import match_quality_statement, match_theme, normalise_rating
+from ..domain import PRESS_RELEASE_TITLE, REPORT_PAGE_LINES, match_quality_statement, match_theme
 from ..models import DocMeta, Extracted, Heading, Section
+from .facts import find_date, find_percent, find_rating, header_line
+from .scores import find_score_statements, scores_from
 
-_RATING = r"(outstanding|good|requires\s+improvement|inadequate)"
-_Q = r"[\"'‘’“”]?"
-_RATING_PATTERNS = [
-    re.compile(rf"\boverall\s+rating\s*(?:of|is|was|:|-|–)?\s*{_Q}{_RATING}\b", re.I),
-    re.compile(
-        rf"\brated\b[^.\n]{{0,90}}?\b(?:adult social care|adults'? services|care act)"
-        rf"[^.\n]{{0,60}}?\bas\s+{_Q}{_RATING}\b",
-        re.I,
-    ),
-    re.compile(
-        rf"\brates\b[^.\n]{{0,90}}?\b(?:adult social care|care act)[^.\n]{{0,40}}?\bas\s+{_Q}{_RATING}\b",
-        re.I,
-    ),
-    re.compile(
-        rf"\b(?:received|receive|receiving|given|awarded|achieved|gets?)\s+(?:an?\s+)?(?:overall\s+)?{_Q}{_RATING}{_Q}\s+rating\b",
-        re.I,
-    ),
-    re.compile(rf"\b(?:gave|given)\s+(?:\w+\s+){{0,3}}?a\s+rating\s+of\s+{_Q}{_RATING}\b", re.I),
-    re.compile(
-        rf"\b(?:adult social care|adults'? services)\b[^.\n]{{0,40}}?\brated\s+(?:as\s+)?{_Q}{_RATING}\b",
-        re.I,
-    ),
-    re.compile(rf"\bindicative\s+rating\s*(?:of|:)?\s*{_Q}{_RATING}\b", re.I),
-]
-_RATING_EXCLUDE = re.compile(r"care homes?|provider|hospital|quality statement|safeguarding rated", re.I)
-
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(_MONTHS.split("|"))}
-_DAY_DATE = re.compile(
-    rf"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS}|"
-    rf"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?,?\s+(\d{{4}})\b",
-    re.I,
-)
-_MONTH_DATE = re.compile(rf"\b({_MONTHS})\s+(\d{{4}})\b", re.I)
-_ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
-_DATE_CUES = [
-    re.compile(r"assessment published\s*:?\s*", re.I),
-    re.compile(r"(?<!last updated)(?<!updated)\bpublished\s*:\s*", re.I),
-    re.compile(r"\b(?:final|feedback)\s+report\s*[:\-–—]?\s*", re.I),
-    re.compile(r"\b(?:report|assessment)\s+was\s+(?:officially\s+)?published\s+on\s+", re.I),
-    re.compile(r"\bpublished\s+on\s+", re.I),
-    re.compile(r"^\s*date\s*:\s*", re.I | re.M),
-]
-
-_SCORE = re.compile(r"\bScore\s*:\s*([1-4])\b")
-_SCORE_ITEM = re.compile(
-    r"^\s*(?:\d{1,2}[.)]\s*|[-•*]\s*)?(?P<label>[A-Za-z][^|\n]{2,120}?)\s*(?:[–—:|-]|\|\s*)\s*(?P<score>[1-4])\s*$"
-)
-# A `Theme | Area | Score` table row (Markdown, .docx, HTML): the label is the cell before the score.
-_SCORE_ROW = re.compile(r"^\s*\|?(?:[^|\n]*\|)*?\s*(?P<label>[A-Za-z][^|\n]{2,120}?)\s*\|\s*(?P<score>[1-4])\s*\|?\s*$")
-_PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
+# A QS page's score line: "Score: 3", "Score 3", "(Score 2)" (DOMAIN.md §5.2).
+_SCORE = re.compile(r"\bScore\s*:?\s*([1-4])\b(?!\s*%)")
 
 _RESET_HEADINGS = re.compile(
     r"^(background|key messages|executive summary|summary|contents|introduction|case file audit|top tips|"
@@ -99,29 +52,34 @@ def detect(ex: Extracted, source: str = "") -> tuple[DocMeta, list[Section]]:
     sections = _tag_sections(text, sections)
     head = text[:1500]
     title = _title(ex, headings)
-    kind = _kind(title, head, sections, source)
+    kind = _kind(title, text, sections, source)
     councils = _doc_councils(title, head, text, sections)
     council = "; ".join(councils) if councils else None
-    rating = _rating(text, single_council=len(councils) <= 1)
-    date, precision = _date(text)
-    percent = _percent(text)
-    scores = {s.qs: s.score for s in sections if s.qs and s.score}
-    if kind == "cqc_press_release" or (kind in ("news", "cqc_assessment") and not scores):
-        scores = _score_list(text) or scores
-    if kind == "lga_peer_challenge":
-        # Peer challenges carry no scores and no ratings (DOMAIN §1.2); a QS tag would be a guess.
-        rating, percent, scores = None, None, {}
+    single = len(councils) <= 1
+    lga = kind == "lga_peer_challenge"
+    date = find_date(text, kind)
+    # Peer challenges carry no scores or ratings of their own (DOMAIN §1.2): only a header line that states
+    # CQC's later result counts; a document about several councils has no single rating or percentage.
+    rating = find_rating(text, header_only=lga) if single else None
+    percent = find_percent(text, council, header_only=lga) if single else None
+    statements = () if lga or not single else tuple(find_score_statements(text, sections))
+    scores = scores_from(statements)
+    if lga:
         sections = [replace(s, qs=None, score=None) for s in sections]
     meta = DocMeta(
         title=title.strip()[:300] or source,
         council=council,
         councils=tuple(councils),
         kind=kind,
-        date=date,
-        date_precision=precision,
-        rating=rating,
-        percent=percent,
+        date=None if date is None else str(date.value),
+        date_precision=None if date is None else date.precision,
+        rating=None if rating is None else str(rating.value),
+        percent=None if percent is None else int(percent.value),
         scores=scores,
+        score_statements=statements,
+        date_span=None if date is None else date.span,
+        rating_span=None if rating is None else rating.span,
+        percent_span=None if percent is None else percent.span,
     )
     return meta, sections
 
@@ -270,20 +228,51 @@ def _theme_from_hint(line: str) -> int | None:
 # --- document-level facts ------------------------------------------------------------------------------
 
 _CQC = re.compile(r"\bCQC\b|Care Quality Commission", re.I)
+_REPORT_LINE = re.compile(
+    r"^[ \t#]*(?:" + "|".join(re.escape(x) for x in REPORT_PAGE_LINES) + r"|assessment published\s*:.*"
+    r"|[^\n]{3,90}:\s*local authority assessment)[ \t]*$",
+    re.I | re.M,
+)
+_PRESS_TITLE = re.compile(r"^[^\n]{0,80}?" + PRESS_RELEASE_TITLE + r"[^\n]{0,40}$", re.I | re.M)
+_LGA_REPORT = re.compile(
+    r"preparation\s+for\s+assurance\W{1,3}peer\s+challenge|peer\s+challenge\s+report|peer\s+review\s+report"
+    r"|^[ \t]*(?:final|feedback)\s+report\s*[:\-–—]|members\s+of\s+the\s+peer\s+(?:challenge\s+)?team",
+    re.I | re.M,
+)
 
 
-def _kind(title: str, head: str, sections: list[Section], source: str) -> str:
-    top = f"{title}\n{head[:800]}"
-    if re.search(r"peer challenge|preparation for assurance|peer review report", top, re.I):
-        return "lga_peer_challenge"
-    if re.search(r"^CQC (rates|publishes report on)\b", title.strip(), re.I) or (
-        "cqc.org.uk/press-release" in source.lower()
-    ):
-        return "cqc_press_release"
-    if re.search(r":\s*local authority assessment\b", top, re.I) or "local-authority-assessment-reports" in source:
+def _kind(title: str, text: str, sections: list[Section], source: str) -> str:
+    """What the document is, from the structure of its parts (DOMAIN.md §5), wherever it was published.
+
+    A document holding CQC report pages is a report; else an LGA peer challenge report or a CQC press release
+    (the earlier of the two); else news about CQC's assessment; else other. A header line that describes a
+    compilation is not one of its parts.
+    """
+    header = header_line(text)
+    body_start = header[1] if header else 0
+    src = source.lower()
+    if "local-authority-assessment-reports" in src or _REPORT_LINE.search(text, body_start):
         return "cqc_assessment"
     if sum(1 for s in sections if s.qs and s.score) >= 3:
         return "cqc_assessment"
+    found = []
+    # A short title naming a peer challenge or review is one ("Adult Social Care Peer Challenge: X"); a long
+    # header line that describes a compilation only mentions one.
+    described = header is not None and title.strip() in text[header[0] : header[1]]
+    sentence = title.rstrip().endswith((".", "!", "?"))
+    if len(title) <= 150 and not described and not sentence and re.search(r"peer\s+(?:challenge|review)", title, re.I):
+        found.append((0, "lga_peer_challenge"))
+    elif (m := _LGA_REPORT.search(title) or _LGA_REPORT.search(text, body_start)) is not None:
+        found.append((0 if _LGA_REPORT.search(title) else m.start(), "lga_peer_challenge"))
+    if "cqc.org.uk/press-release" in src:
+        found.append((-1, "cqc_press_release"))
+    elif (m := _PRESS_TITLE.search(title) or _PRESS_TITLE.search(text, body_start)) is not None:
+        found.append((0 if _PRESS_TITLE.search(title) else m.start(), "cqc_press_release"))
+    elif re.search(r"\bembargo(?:ed)?\b", text[:3000], re.I) and _CQC.search(text[:3000]):
+        found.append((1, "cqc_press_release"))
+    if found:
+        return min(found)[1]
+    head = text[:1500]
     if _CQC.search(head) or re.search(r"adult social care", head, re.I):
         return "news"
     return "other"
@@ -304,79 +293,3 @@ def _doc_councils(title: str, head: str, text: str, sections: list[Section]) -> 
     order = list(dict.fromkeys(c for c, _, _ in find_councils(text)))
     major = [c for c in order if counts[c] >= max(2, top * 0.3)]
     return major or [counts.most_common(1)[0][0]]
-
-
-def _rating(text: str, *, single_council: bool) -> str | None:
-    if not single_council:
-        return None
-    best: tuple[int, str] | None = None
-    for rx in _RATING_PATTERNS:
-        for m in rx.finditer(text):
-            sent_start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
-            sentence = text[sent_start : m.end()]
-            if _RATING_EXCLUDE.search(sentence):
-                continue
-            rating = normalise_rating(m.group(1))
-            if rating and (best is None or m.start() < best[0]):
-                best = (m.start(), rating)
-            break
-    return best[1] if best else None
-
-
-def _date(text: str) -> tuple[str | None, str | None]:
-    for cue in _DATE_CUES:
-        for m in cue.finditer(text):
-            window = text[m.end() : m.end() + 40]
-            d = _parse_date(window, anchored=True)
-            if d:
-                return d
-    return None, None
-
-
-def _parse_date(s: str, *, anchored: bool) -> tuple[str, str] | None:
-    for rx, prec in ((_ISO_DATE, "day"), (_DAY_DATE, "day"), (_MONTH_DATE, "month")):
-        m = rx.match(s.lstrip()) if anchored else rx.search(s)
-        if not m:
-            continue
-        if rx is _ISO_DATE:
-            return f"{m.group(1)}-{m.group(2)}-{m.group(3)}", prec
-        if rx is _DAY_DATE:
-            day, month, year = int(m.group(1)), _MONTH_ABBR[m.group(2).lower()[:3]], m.group(3)
-            if 1 <= day <= 31:
-                return f"{year}-{month:02d}-{day:02d}", prec
-            continue
-        return f"{m.group(2)}-{_MONTH_ABBR[m.group(1).lower()[:3]]:02d}", prec
-    return None
-
-
-def _percent(text: str) -> int | None:
-    m = _PERCENT.search(text)
-    return int(float(m.group(1))) if m else None
-
-
-def _score_list(text: str) -> dict[int, int]:
-    """The nine (or eight) QS scores of a press release, mapped by position (DOMAIN §5.3)."""
-    lines = [ln for ln in text.split("\n") if ln.strip()]
-    best: list[tuple[str, int]] = []
-    run: list[tuple[str, int]] = []
-    for ln in lines:
-        m = _SCORE_ITEM.match(ln) or _SCORE_ROW.match(ln)
-        if m and len(m.group("label").split()) <= 14:
-            run.append((m.group("label").strip(), int(m.group("score"))))
-            continue
-        if len(run) > len(best):
-            best = run
-        run = []
-    if len(run) > len(best):
-        best = run
-    if len(best) == 9:
-        return {i + 1: score for i, (_, score) in enumerate(best)}
-    if len(best) == 8:
-        mapped = {}
-        for label, score in best:
-            q = match_quality_statement(label)
-            if q is None or q.number in mapped:
-                return {}
-            mapped[q.number] = score
-        return mapped
-    return {}

@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from ..errors import InputError
 from ..models import Extracted, Heading
+from ..text import unwrap_lines
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -315,7 +316,7 @@ def load_pdf(source: str, data: bytes) -> Extracted:
         length = 0
         for page in reader.pages:
             page_text = (page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n")
-            page_text = "\n".join(line.rstrip() for line in page_text.split("\n")).strip("\n")
+            page_text = unwrap_lines(page_text).strip("\n")
             if parts:
                 parts.append("\n\n")
                 length += 2

@@ -278,9 +278,8 @@ def welcome(lib: Library | None) -> None:
 def exports(lib: Library, turns: list[Answer], selected: int | None) -> None:
     if not turns:
         return
-    from cqc_assistant.export import export_answer, export_conversation
+    from cqc_assistant.export import export_answer, export_conversation, library_facts
 
-    version = lib.version()
     answer = turns[selected if selected is not None else -1]
     every = list(turns)
     st.divider()
@@ -289,14 +288,16 @@ def exports(lib: Library, turns: list[Answer], selected: int | None) -> None:
         rt.download_buttons(
             "Export the answer shown beside",
             f"cqc-answer-{answer.question}",
-            lambda fmt: export_answer(answer, fmt, library_version=version),
+            lambda fmt: export_answer(answer, fmt, library=library_facts(lib, answer.citations)),
             key="export-answer",
         )
     with whole:
         rt.download_buttons(
             f"Export the whole conversation ({len(every)} question{'s' if len(every) != 1 else ''})",
             "cqc-conversation",
-            lambda fmt: export_conversation(every, fmt, library_version=version),
+            lambda fmt: export_conversation(
+                every, fmt, library=library_facts(lib, [c for a in every for c in a.citations])
+            ),
             key="export-conversation",
         )
 

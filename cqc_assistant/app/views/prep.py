@@ -8,7 +8,7 @@ from cqc_assistant.app import render
 from cqc_assistant.app import runtime as rt
 from cqc_assistant.briefing import Briefing, StatementBriefing, build_briefing
 from cqc_assistant.domain import QUALITY_STATEMENTS
-from cqc_assistant.export import export_briefing
+from cqc_assistant.export import export_briefing, library_facts
 from cqc_assistant.index.retriever import library_councils
 
 lib = rt.library()
@@ -43,7 +43,7 @@ def show_briefing(b: Briefing) -> None:
     rt.download_buttons(
         "Export this briefing",
         b.title,
-        lambda fmt: export_briefing(b, fmt),
+        lambda fmt: export_briefing(b, fmt, library=library_facts(lib, b.citations())),
         key="export-briefing",
     )
     for s in b.statements:
