@@ -94,8 +94,10 @@ def test_no_peers_is_said_plainly(all_nine: Briefing) -> None:
 def test_peers_from_another_council(tmp_path: Path) -> None:
     lib = Library.open(Settings(home=tmp_path / "peers", embedder="hash"), HashEmbedder())
     try:
-        assert ingest(lib, [str(DEMO / "wyvernshire-cqc-assessment.md")]).failed == 0
-        other = (DEMO / "wyvernshire-cqc-assessment.md").read_text(encoding="utf-8")
+        own = tmp_path / "wyvernshire-cqc-assessment.md"  # a real document here, not the demo folder's
+        own.write_text((DEMO / own.name).read_text(encoding="utf-8"), encoding="utf-8")
+        assert ingest(lib, [str(own)]).failed == 0
+        other = own.read_text(encoding="utf-8")
         other = other.replace("Wyvernshire", "Northshire").replace("Wyvern", "Norther")
         result = ingest_bytes(lib, "upload:northshire.md", other.encode(), ".md")
         assert result.status == "added", result
