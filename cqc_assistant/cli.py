@@ -9,17 +9,17 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from tqdm import tqdm
 
 from . import __version__
-from .config import Settings
-from .embedding import make_embedder
 from .errors import CqcAssistantError
-from .library import Library
-from .models import KINDS, Answer
+from .models import KINDS
+
+if TYPE_CHECKING:
+    from .library import Library
+    from .models import Answer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,20 +76,42 @@ def cli() -> None:
 
 
 def main() -> None:  # pragma: no cover - exercised through the entry point
+    """The program (`cqc-assistant`, `python -m cqc_assistant`): one command, one short process."""
+    import atexit
+    import gc
+
+    # At exit the interpreter's last garbage collection walks every object the loaded libraries made
+    # (Chroma's and pydantic's classes, the model): ~1 s of CPU for a search, for memory the process is
+    # about to return. Freezing them skips that walk; atexit runs this last, after every other handler.
+    atexit.register(gc.freeze)
     try:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
 
 
-def open_library(store: str | None, chroma_url: str | None = None) -> Library:
-    """The store's library; --chroma-url (remembered by the option's callback) beats the environment."""
+def open_library(
+    store: str | None, chroma_url: str | None = None, *, lazy_vectors: bool = False, embeds: bool = False
+) -> Library:
+    """The store's library; --chroma-url (remembered by the option's callback) beats the environment.
+
+    Nothing heavy is imported here: the model loads at its first embedding, and with `lazy_vectors` Chroma
+    opens at the first use of the vectors, so a command pays only for what it uses. A command that `embeds`
+    starts loading the model at once, beside Chroma's opening.
+    """
+    from .config import Settings
+    from .embedding import MiniLMEmbedder, make_embedder
+    from .library import Library
+
     settings = Settings.from_env(store=store)
     ctx = click.get_current_context(silent=True)
     chroma_url = chroma_url or (ctx.meta.get("cqc_assistant.chroma_url") if ctx else None)
     if chroma_url:
         settings = settings.with_(chroma_url=chroma_url)
-    return Library.open(settings, make_embedder(settings.embedder))
+    embedder = make_embedder(settings.embedder, cache_dir=settings.model_cache)
+    if embeds and isinstance(embedder, MiniLMEmbedder):
+        embedder.load_in_background()
+    return Library.open(settings, embedder, lazy_vectors=lazy_vectors)
 
 
 @cli.command()
@@ -107,6 +129,8 @@ def ingest(inputs: tuple[str, ...], store: str | None, as_json: bool) -> None:
 
         cqc-assistant ingest reports/ https://www.cqc.org.uk/...
     """
+    from tqdm import tqdm
+
     from .ingest.pipeline import IngestResult
     from .ingest.pipeline import ingest as run_ingest
 
@@ -138,7 +162,7 @@ def ingest(inputs: tuple[str, ...], store: str | None, as_json: bool) -> None:
 @friendly
 def docs(store: str | None, as_json: bool) -> None:
     """List the library with detected metadata."""
-    lib = open_library(store)
+    lib = open_library(store, lazy_vectors=True)
     records = lib.documents()
     if as_json:
         emit_json([d.to_json() for d in records])
@@ -162,7 +186,7 @@ def docs(store: str | None, as_json: bool) -> None:
 @friendly
 def show(doc_id: str, with_text: bool, store: str | None, as_json: bool) -> None:
     """Show a document's metadata and sections (and with --text its stored text)."""
-    lib = open_library(store)
+    lib = open_library(store, lazy_vectors=True)
     doc = lib.document(doc_id)
     if with_text and not as_json:
         sys.stdout.write(lib.catalogue.text(doc.doc_id))
@@ -334,7 +358,7 @@ def search(
 
     if bool(query) == bool(batch):
         raise click.UsageError("give either a QUERY or --batch FILE")
-    lib = open_library(store)
+    lib = open_library(store, embeds=True)
     retriever = HybridRetriever(lib)
     if batch is not None:
         for line in _batch_lines(batch):
@@ -414,7 +438,7 @@ def ask(question: str | None, batch: str | None, store: str | None, as_json: boo
 
     if bool(question) == bool(batch):
         raise click.UsageError("give either a QUESTION or --batch FILE")
-    lib = open_library(store)
+    lib = open_library(store, embeds=True)
     chat, notice = chat_model_from_settings(lib.settings)
     if notice:
         click.echo(f"notice: {notice}", err=True)
@@ -655,6 +679,7 @@ def check(repair: bool, store: str | None, as_json: bool) -> None:
 
         cqc-assistant check --repair --json
     """
+    from .config import Settings
     from .consistency import check as run_check
     from .consistency import repair as run_repair
     from .consistency import summary
@@ -708,6 +733,7 @@ def audit(since: str | None, as_csv: bool, corrections: bool, store: str | None,
     import csv
 
     from .audit import CSV_FIELDS, FILE_NAME, AuditLog, parse_since
+    from .config import Settings
 
     if as_json and as_csv:
         raise click.UsageError("give --json or --csv, not both")

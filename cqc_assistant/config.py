@@ -11,6 +11,7 @@ from .embedding import EMBEDDERS
 from .errors import ConfigError
 
 DEFAULT_HOME = Path("~/.local/share/cqc-assistant")
+DEFAULT_MODEL_CACHE = Path("~/.cache/cqc-assistant")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -24,6 +25,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {raw!r}")
     return value
+
+
+def _model_cache(env: Mapping[str, str]) -> Path:
+    if env.get("CQC_ASSISTANT_MODEL_CACHE"):
+        return Path(env["CQC_ASSISTANT_MODEL_CACHE"]).expanduser()
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]).expanduser() / "cqc-assistant"
+    return DEFAULT_MODEL_CACHE.expanduser()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +52,7 @@ class Settings:
     llm_api_key: str | None = None
     embedder: str = "minilm"  # the bundled model; "minilm-int8" quantised; "hash" deterministic, for tests
     audit_retention_days: int = 365
+    model_cache: Path = DEFAULT_MODEL_CACHE  # the embedding model's ONNX export (made once, reused by every store)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, store: str | Path | None = None) -> Settings:
@@ -67,6 +77,7 @@ class Settings:
             llm_api_key=env.get("CQC_ASSISTANT_LLM_API_KEY") or env.get("OPENAI_API_KEY") or None,
             embedder=embedder,
             audit_retention_days=_int(env, "CQC_ASSISTANT_AUDIT_RETENTION_DAYS", 365),
+            model_cache=_model_cache(env),
         )
 
     def with_(self, **changes: object) -> Settings:

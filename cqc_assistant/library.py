@@ -13,9 +13,8 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,27 +33,60 @@ DEGRADED = (
 )
 
 
-@dataclass
 class Library:
-    settings: Settings
-    embedder: Embedder
-    catalogue: Catalogue
-    vectors: VectorStore
-    _query_vectors: dict[str, Vector] = field(default_factory=dict, repr=False)
-    _local: threading.local = field(default_factory=threading.local, repr=False)  # per question: see reading()
-    _refresh_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _vector_problem: str | None = field(default=None, repr=False)  # why the last refresh failed
-    _announced: bool = field(default=False, repr=False)  # this writer has told readers it writes vectors
-    refreshes: int = 0  # how often this library brought its view of the vectors up to date
+    """A store's catalogue, vector store and embedder, opened together (see `open`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        catalogue: Catalogue,
+        vectors: VectorStore | None = None,
+        *,
+        open_vectors: Callable[[], VectorStore] | None = None,
+    ) -> None:
+        if (vectors is None) == (open_vectors is None):
+            raise ValueError("give the vector store or a way to open it, not both")
+        self.settings = settings
+        self.embedder = embedder
+        self.catalogue = catalogue
+        self._vectors = vectors
+        self._open_vectors = open_vectors
+        self._vectors_lock = threading.Lock()
+        self._query_vectors: dict[str, Vector] = {}
+        self._local = threading.local()  # per question: see reading()
+        self._refresh_lock = threading.Lock()
+        self._vector_problem: str | None = None  # why the last refresh failed
+        self._announced = False  # this writer has told readers it writes vectors
+        self.refreshes = 0  # how often this library brought its view of the vectors up to date
+
+    @property
+    def vectors(self) -> VectorStore:
+        """The vector store; with `Library.open(..., lazy_vectors=True)` opened (and checked) at first use."""
+        if self._vectors is None:
+            with self._vectors_lock:
+                if self._vectors is None:
+                    assert self._open_vectors is not None
+                    store = self._open_vectors()
+                    store.on_write = self._announce
+                    self._vectors = store
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, store: VectorStore) -> None:
+        self._vectors = store
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder) -> Library:
+    def open(cls, settings: Settings, embedder: Embedder, *, lazy_vectors: bool = False) -> Library:
         """Open (or create) the store. The vector store is checked first (server reachable and really Chroma,
         collection built by this embedder), so a bad Chroma URL or the wrong embedder writes nothing.
 
         Embedded, the vectors live in `home/chroma` (collection `cqc_chunks`). With a server
         (`settings.chroma_url`) the collection is `cqc_chunks_<store id>`, the id kept in the catalogue, so
         two stores pointed at one server never share (or delete each other's) vectors.
+
+        `lazy_vectors`: for a caller that may not touch the vectors (listing documents), an existing store's
+        vector store is opened, and checked, at its first use: Chroma costs ~2 s to import and open.
         """
         home = settings.home
         cat_path = home / "catalogue.sqlite3"
@@ -66,23 +98,21 @@ class Library:
             "vectors are elsewhere (the embedded store or another server). Point CQC_ASSISTANT_CHROMA_URL "
             "at the server that holds them, or ingest into a fresh --store"
         )
-        if has_docs and not url and not (home / "chroma").is_dir():
-            raise StoreError(elsewhere.format(f"{COLLECTION!r} in {home / 'chroma'}"))
 
-        def vector_store(sid: str | None) -> VectorStore:
+        def vector_store(sid: str | None, token: str | None) -> VectorStore:
+            if has_docs and not url and not (home / "chroma").is_dir():
+                raise StoreError(elsewhere.format(f"{COLLECTION!r} in {home / 'chroma'}"))
             return VectorStore(
                 home / "chroma",
                 embedder_name=embedder.name,
                 dimension=embedder.dimension,
                 url=url,
                 collection=server_collection(sid) if sid else COLLECTION,
-                written=written,
+                written=token,
             )
 
-        vectors = vector_store(store_id)
-        home.mkdir(parents=True, exist_ok=True)
-        catalogue = Catalogue(cat_path)
-        try:
+        def attach(vectors: VectorStore, catalogue: Catalogue, token: str | None) -> VectorStore:
+            """The checks that need both sides; the store to use (another process's, when it claimed first)."""
             if has_docs and _looks_empty(vectors) and catalogue.get_meta(REBUILDING) is None:
                 if url and recorded is None:  # made just now, for nothing: take it away again
                     vectors.client.delete_collection(vectors.name)
@@ -91,12 +121,27 @@ class Library:
                 catalogue.db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (store_id,))
                 claimed = catalogue.get_meta("store_id")
                 if claimed != store_id:  # another process created this store at the same moment
-                    vectors = vector_store(claimed)
+                    vectors = vector_store(claimed, token)
+            vectors.lookup = CatalogueChunks(catalogue)
+            return vectors
+
+        if lazy_vectors and cat_path.is_file():  # a new store is checked now: a bad URL must write nothing
+            cat = Catalogue(cat_path)
+
+            def open_vectors() -> VectorStore:
+                token = cat.get_meta(WRITTEN)  # read first: the view opened next has at least these writes
+                return attach(vector_store(store_id, token), cat, token)
+
+            return cls(settings, embedder, cat, open_vectors=open_vectors)
+        vectors = vector_store(store_id, written)
+        home.mkdir(parents=True, exist_ok=True)
+        catalogue = Catalogue(cat_path)
+        try:
+            vectors = attach(vectors, catalogue, written)
         except BaseException:
             catalogue.close()
             raise
-        vectors.lookup = CatalogueChunks(catalogue)
-        library = cls(settings=settings, embedder=embedder, catalogue=catalogue, vectors=vectors)
+        library = cls(settings, embedder, catalogue, vectors)
         vectors.on_write = library._announce
         return library
 

@@ -16,3 +16,7 @@ if [ "${1:-}" = "--dev" ]; then
 else
     .venv/bin/python -m pip install -q -e .
 fi
+# The embedding model's ONNX export, checked against PyTorch (cqc_assistant/minilm_onnx.py), made now so the
+# first search does not make it; without it the model runs on PyTorch.
+HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m cqc_assistant.minilm_onnx \
+    || echo "note: no ONNX export of the embedding model; it will run on PyTorch" >&2

@@ -18,12 +18,19 @@ SEEDS_DIR = REPO.parent / "shared" / "corpus" / "seeds"
 STORE = "store"  # the folder under tmp_path that holds a test's store
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache for the session: the ONNX export is made once (by the first test that embeds)."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> Path:
     """Point CQC_ASSISTANT_HOME at a temporary folder and select the hash embedder for every test."""
     home = tmp_path / "home"
     monkeypatch.setenv("CQC_ASSISTANT_HOME", str(home))
     monkeypatch.setenv("CQC_ASSISTANT_EMBEDDER", "hash")
+    monkeypatch.setenv("CQC_ASSISTANT_MODEL_CACHE", str(model_cache))
     for name in ("CQC_ASSISTANT_MAX_FILE_MB", "CQC_ASSISTANT_MAX_URL_MB", "CQC_ASSISTANT_CHROMA_URL"):
         monkeypatch.delenv(name, raising=False)
     return home
@@ -74,6 +81,12 @@ def seeds_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedder:
-    """The real bundled model, loaded once per session; only for tests marked slow."""
-    return MiniLMEmbedder()
+def minilm(model_cache: Path) -> MiniLMEmbedder:
+    """The real bundled model (through ONNX Runtime, as the app runs it), loaded once per session; only for
+    tests marked slow. `minilm_torch` is the PyTorch model it is checked against."""
+    return MiniLMEmbedder(cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def minilm_torch() -> MiniLMEmbedder:
+    return MiniLMEmbedder(backend="torch")

@@ -20,11 +20,11 @@ from cqc_assistant.config import Settings
 from cqc_assistant.embedding import MiniLMEmbedder
 from cqc_assistant.errors import QueryError
 from cqc_assistant.index.catalogue import DocRecord
+from cqc_assistant.index.lc_retriever import LangChainRetriever
 from cqc_assistant.index.retriever import (
     RRF_K,
     Filters,
     HybridRetriever,
-    LangChainRetriever,
     fts_query,
     make_filters,
 )

@@ -1,6 +1,7 @@
 """Hybrid retrieval: BM25 (SQLite FTS5) and dense (Chroma) over the same chunks, fused, with filters on both.
 
-Also a LangChain `BaseRetriever`, so the library plugs into any LangChain chain.
+Also a LangChain `BaseRetriever` (index/lc_retriever.py, apart so that a search does not import LangChain),
+so the library plugs into any LangChain chain.
 """
 
 from __future__ import annotations
@@ -15,10 +16,6 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from ..councils import canonical_council, council_key, council_token, find_councils
 from ..domain import match_quality_statement, match_theme
@@ -407,22 +404,3 @@ def _with_dense_norm(feats: dict[str, dict[str, float]]) -> dict[str, dict[str, 
         present = f["dense_rr"] > 0
         f["dense_norm"] = ((f["dense_sim"] - lo) / (hi - lo) if hi > lo else 1.0) if present else 0.0
     return feats
-
-
-class LangChainRetriever(BaseRetriever):
-    """The hybrid retriever as a LangChain retriever: Documents carry doc id, section and offsets."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    hybrid: HybridRetriever
-    filters: Filters = Filters()
-    k: int = 5
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(
-                page_content=p.text,
-                metadata={k: v for k, v in p.to_json().items() if k != "text" and v is not None},
-            )
-            for p in self.hybrid.search(query, self.filters, self.k)
-        ]

@@ -70,26 +70,62 @@ def doc_id_for(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+BATCH_CHUNKS = 256  # chunks gathered from consecutive documents before they are embedded together
+
+
+@dataclass
+class _Prepared:
+    """A document loaded, detected and chunked, waiting for its vectors (embedded with its neighbours')."""
+
+    raw: RawInput
+    ex: Extracted
+    doc_id: str
+    meta: DocMeta
+    sections: list[Section]
+    chunks: list[Chunk]
+    keys: list[list[str]]
+    texts: list[str]
+
+
 def ingest(library: Library, inputs: list[str], *, progress: Progress | None = None) -> IngestReport:
+    """Ingest each input; results (and `progress` calls) come in the order of the inputs.
+
+    The chunks of consecutive new documents are embedded together, up to BATCH_CHUNKS at a time: the model
+    then works on full batches of like lengths (one short document's chunks would make a small batch of its
+    own). Each document is still stored on its own (pending, vectors, activation in one transaction), so what
+    a crash or a failure leaves is the same as when each was embedded alone.
+    """
     report = IngestReport()
-    with library.writer():
-        for item in expand(inputs):
-            result = (
-                _one(library, item) if isinstance(item, str) else IngestResult(item.source, "failed", error=str(item))
-            )
+    queue: list[_Prepared | IngestResult] = []
+
+    def flush() -> None:
+        for result in _store_all(library, queue):
             report.results.append(result)
             if progress:
                 progress(result)
+        queue.clear()
+
+    with library.writer():
+        for item in expand(inputs):
+            if isinstance(item, str):
+                queue.append(_one(library, item))
+            else:
+                queue.append(IngestResult(item.source, "failed", error=str(item)))
+            waiting = sum(len(q.chunks) for q in queue if isinstance(q, _Prepared))
+            if waiting == 0 or waiting >= BATCH_CHUNKS:  # nothing to embed (unchanged, failed): report it now
+                flush()
+        flush()
     return report
 
 
 def ingest_bytes(library: Library, source: str, data: bytes, suffix: str) -> IngestResult:
     """For uploads: the same path as files, keyed by the given source name."""
     with library.writer():
-        return _store(library, RawInput(source=source, data=data, suffix=suffix))
+        (result,) = _store_all(library, [_prepare(library, RawInput(source=source, data=data, suffix=suffix))])
+        return result
 
 
-def _one(library: Library, item: str) -> IngestResult:
+def _one(library: Library, item: str) -> _Prepared | IngestResult:
     s = library.settings
     try:
         if is_url(item):
@@ -101,32 +137,88 @@ def _one(library: Library, item: str) -> IngestResult:
             raw = read_file(item, s.max_file_bytes)
     except InputError as exc:
         return IngestResult(item, "failed", error=str(exc))
-    return _store(library, raw)
+    return _prepare(library, raw)
 
 
-def _store(library: Library, raw: RawInput) -> IngestResult:
-    cat = library.catalogue
+def _failure(source: str, exc: BaseException) -> IngestResult | None:
+    """The one-line result for an error that fails one document (None: an error that stops the ingest)."""
+    if isinstance(exc, InputError):
+        return IngestResult(source, "failed", error=str(exc))
+    if isinstance(exc, CqcAssistantError):
+        return IngestResult(source, "failed", error=f"{source}: {exc}")
+    if isinstance(exc, (MemoryError, RecursionError)):
+        return IngestResult(source, "failed", error=f"{source}: too large or too deeply nested ({type(exc).__name__})")
+    return None
+
+
+def _prepare(library: Library, raw: RawInput) -> _Prepared | IngestResult:
+    """Load, detect and chunk; an unchanged document is done here, without embedding."""
     try:
         ex = load_bytes(raw.source, raw.data, raw.suffix)
         doc_id = doc_id_for(ex.text)
-        existing = cat.has(doc_id)
+        existing = library.catalogue.has(doc_id)
         if existing is not None and existing.status == "active":
             return IngestResult(raw.source, "unchanged", doc_id, existing.title, existing.n_chunks)
-        if existing is not None:  # a leftover pending/deleting row with this content
-            library.vectors.delete_doc(doc_id)
-            cat.purge(doc_id)
-        previous = cat.active_for_source(raw.source)
         meta, sections = detect(ex, raw.source)
         chunks = chunk_document(ex, sections)
         if not chunks:
             raise InputError(raw.source, "no text could be extracted")
         keys = [_chunk_councils(meta, sections[c.section]) for c in chunks]
+        texts = [_embed_text(ex, sections[c.section], c) for c in chunks]
+    except Exception as exc:
+        failed = _failure(raw.source, exc)
+        if failed is None:
+            raise
+        return failed
+    return _Prepared(raw, ex, doc_id, meta, sections, chunks, keys, texts)
+
+
+def _store_all(library: Library, queue: list[_Prepared | IngestResult]) -> list[IngestResult]:
+    """Embed the queued documents' chunks together, then store each document on its own, in order.
+
+    When the joint embedding fails, each document is embedded alone, so a failure fails only its document.
+    """
+    prepared = [q for q in queue if isinstance(q, _Prepared)]
+    vectors: dict[int, Vector] = {}
+    if len(prepared) > 1:
         try:
-            vectors = library.embedder.embed([_embed_text(ex, sections[c.section], c) for c in chunks])
-        except Exception as exc:  # noqa: BLE001 - a model failure fails this document, not the batch
-            reason = f"embedding failed ({type(exc).__name__}: {str(exc)[:160]})"
-            return IngestResult(raw.source, "failed", error=f"{raw.source}: {reason}")
-        cat.add_pending(doc_id, raw.source, ex, meta, sections, chunks, keys)
+            joint = library.embedder.embed([t for p in prepared for t in p.texts])
+        except Exception:  # noqa: BLE001 - retried document by document below, which names the failure
+            pass
+        else:
+            at = 0
+            for p in prepared:
+                vectors[id(p)] = joint[at : at + len(p.texts)]
+                at += len(p.texts)
+    out: list[IngestResult] = []
+    for q in queue:
+        if isinstance(q, IngestResult):
+            out.append(q)
+            continue
+        got = vectors.get(id(q))
+        if got is None:
+            try:
+                got = library.embedder.embed(q.texts)
+            except Exception as exc:  # noqa: BLE001 - a model failure fails this document, not the batch
+                reason = f"embedding failed ({type(exc).__name__}: {str(exc)[:160]})"
+                out.append(IngestResult(q.raw.source, "failed", error=f"{q.raw.source}: {reason}"))
+                continue
+        out.append(_store(library, q, got))
+    return out
+
+
+def _store(library: Library, p: _Prepared, vectors: Vector) -> IngestResult:
+    """Write one embedded document: pending rows, its vectors, then activation (retiring the old version)."""
+    cat, raw, doc_id = library.catalogue, p.raw, p.doc_id
+    try:
+        existing = cat.has(doc_id)
+        if existing is not None and existing.status == "active":  # the same content, stored just before
+            return IngestResult(raw.source, "unchanged", doc_id, existing.title, existing.n_chunks)
+        if existing is not None:  # a leftover pending/deleting row with this content
+            library.vectors.delete_doc(doc_id)
+            cat.purge(doc_id)
+        previous = cat.active_for_source(raw.source)
+        cat.add_pending(doc_id, raw.source, p.ex, p.meta, p.sections, p.chunks, p.keys)
         try:
             # From the chunk rows just written, which carry a user's corrections to this content's facts.
             ids, metadatas = cat.vector_metadatas(doc_id)
@@ -139,15 +231,12 @@ def _store(library: Library, raw: RawInput) -> IngestResult:
         if previous is not None:
             library.vectors.delete_doc(previous.doc_id)
             cat.purge(previous.doc_id)
-        return IngestResult(raw.source, "updated" if previous else "added", doc_id, meta.title, len(chunks))
-    except InputError as exc:
-        return IngestResult(raw.source, "failed", error=str(exc))
-    except CqcAssistantError as exc:
-        return IngestResult(raw.source, "failed", error=f"{raw.source}: {exc}")
-    except (MemoryError, RecursionError) as exc:
-        return IngestResult(
-            raw.source, "failed", error=f"{raw.source}: too large or too deeply nested ({type(exc).__name__})"
-        )
+        return IngestResult(raw.source, "updated" if previous else "added", doc_id, p.meta.title, len(p.chunks))
+    except Exception as exc:
+        failed = _failure(raw.source, exc)
+        if failed is None:
+            raise
+        return failed
 
 
 def _chunk_councils(meta: DocMeta, section: Section) -> list[str]:
