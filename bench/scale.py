@@ -47,9 +47,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO))  # tests/servers.py: the loopback servers the tests start too
 
-from servers import start_chroma, stop  # noqa: E402
+from tests.servers import start_chroma, stop  # noqa: E402
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
 TARGETS = {"search_p50_ms": 50, "search_p95_ms": 150, "ask_p50_ms": 200, "rss_mb": 2048, "startup_s": 10}

@@ -7,6 +7,11 @@ times each question from pressing Enter to the new answer being rendered. Target
     .venv/bin/python bench/ui.py                     # real MiniLM embedder, 10 questions
     .venv/bin/python bench/ui.py --embedder hash     # no model (measures the app alone)
     .venv/bin/python bench/ui.py --repeat 2 --json
+    .venv/bin/python bench/ui.py --first-start       # an empty store: the app adds the demo documents itself
+
+Also times the start: server process up, first paint (the page with its chat box, from opening it) and ready
+to answer (the example questions shown, which needs the model and the library, from the process start).
+Targets (issue 18): first paint ≤ 2 s; ready ≤ 5 s on a warm store, ≤ 20 s on a first start with the demo.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from servers import start_app, stop
-
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # tests/servers.py: the loopback servers the tests start too
+
+from tests.servers import start_app, stop  # noqa: E402
+
 DEMO = REPO / "cqc_assistant" / "demo"
 CHROMIUM = "/usr/bin/chromium"
 TARGET_S = 1.0
@@ -78,8 +86,10 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     questions = (QUESTIONS * args.repeat)[: args.questions * args.repeat]
     with tempfile.TemporaryDirectory(prefix="cqc-ui-bench-") as tmp:
         home = Path(tmp) / "store"
-        ingest_s, api = prepare_store(home, args.embedder, questions)
-        proc, url = start_app(home, args.embedder, Path(tmp) / "streamlit.log")
+        ingest_s, api = (0.0, []) if args.first_start else prepare_store(home, args.embedder, questions)
+        launched = time.perf_counter()
+        proc, url = start_app(home, args.embedder, Path(tmp) / "streamlit.log", seed=args.first_start)
+        server_up_s = time.perf_counter() - launched
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
@@ -94,6 +104,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 box = page.get_by_test_id("stChatInputTextArea")
                 box.wait_for()
                 first_load_s = time.perf_counter() - t0
+                page.locator(".st-key-examples").wait_for(timeout=600_000)  # once the model and library are ready
+                ready_s = time.perf_counter() - launched
 
                 def ask(question: str, n: int) -> float:
                     box.fill(question)
@@ -113,15 +125,18 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "embedder": args.embedder,
         "questions": len(times),
         "ingest_s": round(ingest_s, 2),
+        "server_up_s": round(server_up_s, 2),
         "first_page_load_s": round(first_load_s, 2),
+        "ready_from_launch_s": round(ready_s, 2),
+        "first_start": args.first_start,
         "warm_up_question_s": round(warm_s, 3),
         "p50_s": round(statistics.median(times), 3),
         "p95_s": round(percentile(times, 95), 3),
         "mean_s": round(statistics.fmean(times), 3),
         "max_s": round(max(times), 3),
-        "api_p50_s": round(statistics.median(api), 3),
-        "api_p95_s": round(percentile(api, 95), 3),
-        "ui_overhead_p50_s": round(statistics.median(times) - statistics.median(api), 3),
+        "api_p50_s": round(statistics.median(api), 3) if api else None,
+        "api_p95_s": round(percentile(api, 95), 3) if api else None,
+        "ui_overhead_p50_s": round(statistics.median(times) - statistics.median(api), 3) if api else None,
         "target_s": TARGET_S,
         "meets_target": percentile(times, 95) <= TARGET_S,
         "times_s": [round(t, 3) for t in times],
@@ -134,6 +149,7 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=len(QUESTIONS), help="how many distinct questions (≤10)")
     ap.add_argument("--repeat", type=int, default=1, help="ask the list this many times")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--first-start", action="store_true", help="start on an empty store (the app adds the demo)")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is not installed")
@@ -144,7 +160,9 @@ def main() -> None:
     print(f"embedder            {result['embedder']}")
     print(f"questions           {result['questions']} (after one warm-up question)")
     print(f"ingest (demo docs)  {result['ingest_s']} s")
-    print(f"first page load     {result['first_page_load_s']} s")
+    print(f"server process up   {result['server_up_s']} s")
+    print(f"first paint         {result['first_page_load_s']} s (opening the page → chat box shown)")
+    print(f"ready to answer     {result['ready_from_launch_s']} s from launch (example questions shown)")
     print(f"warm-up question    {result['warm_up_question_s']} s (model load, not counted)")
     print(f"submit → visible    p50 {result['p50_s']} s · p95 {result['p95_s']} s · "
           f"mean {result['mean_s']} s · max {result['max_s']} s")  # fmt: skip

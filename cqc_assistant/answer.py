@@ -25,6 +25,7 @@ from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, sy
 from .intent import Intent
 from .library import Library
 from .models import Answer, Citation, Passage
+from .protocols import ChatModel
 from .questions import FORM_WORDS, same_year, years_named
 from .ranker import Ranker, default_ranker, default_support, support_features
 from .rating import bands_asked
@@ -79,7 +80,7 @@ class Assistant:
         library: Library,
         *,
         retriever: HybridRetriever | None = None,
-        chat: object | None = None,
+        chat: ChatModel | None = None,
         audit: AuditLog | None = None,
         ranker: Ranker | None = None,
         support: Ranker | None = None,
@@ -141,7 +142,7 @@ class Assistant:
         named = list(intent.councils)
         if not named or (filters is not None and filters.council):
             return base
-        held = library_councils(self.library)
+        held = library_councils(self.library, include_demo=base.include_demo)
         in_library = [held[council_key(n)] for n in named if council_key(n) in held]
         if in_library:
             return replace(base, council=in_library[0])
@@ -164,7 +165,7 @@ class Assistant:
         text = f"The library does not say. {reason} Searched {scope}.".replace("  ", " ")
         return Answer(
             question=question, answer=text, refused=True, filters=filters.active(), searched=titles,
-            confidence=confidence, closest=_closest(near),
+            confidence=confidence, closest=closest_citations(near),
         )  # fmt: skip
 
     def rank(self, question: str | Intent, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
@@ -444,7 +445,7 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.passage.doc_id == b.passage.doc_id and a.start < b.end and b.start < a.end
 
 
-def _closest(passages: Sequence[Passage]) -> tuple[Citation, ...]:
+def closest_citations(passages: Sequence[Passage]) -> tuple[Citation, ...]:
     """The passages nearest the question, quoted whole (their text is stored_text[start:end])."""
     return tuple(
         Citation(

@@ -429,9 +429,11 @@ def _one_statement(
     )
 
 
-def _scorecard_entries(library: Library, council: str) -> dict[int, tuple[int | None, Citation | None]]:
+def _scorecard_entries(
+    library: Library, council: str, include_demo: bool
+) -> dict[int, tuple[int | None, Citation | None]]:
     try:
-        card = build_scorecard(library, council)
+        card = build_scorecard(library, council, include_demo=include_demo)
     except CqcAssistantError:
         return {}
     out: dict[int, tuple[int | None, Citation | None]] = {}
@@ -474,6 +476,7 @@ def build_briefing(
     qs: int | str | None = None,
     *,
     retriever: HybridRetriever | None = None,
+    include_demo: bool = False,
 ) -> Briefing:
     """A briefing for `council` on one quality statement (number, name or slug) or, with qs=None, all nine.
 
@@ -483,7 +486,7 @@ def build_briefing(
         raise QueryError("the library is empty: add documents before preparing a briefing")
     if not (council or "").strip():
         raise QueryError("choose a council for the briefing")
-    name = resolve_council(library, council)
+    name = resolve_council(library, council, include_demo=include_demo)
     if qs in (None, "", "all"):
         chosen = list(QUALITY_STATEMENTS)
     else:
@@ -491,11 +494,11 @@ def build_briefing(
             chosen = [quality_statement(qs if isinstance(qs, int) else str(qs).strip())]
         except CqcAssistantError:
             raise QueryError(f"unknown quality statement {qs!r}: use 1-9 or a name such as 'Safeguarding'") from None
-    retriever = retriever or HybridRetriever(library)
+    retriever = retriever or HybridRetriever(library, include_demo=include_demo)
     collector = _Collector(library)
-    held = library_councils(library)
+    held = library_councils(library, include_demo=include_demo)
     peers = sorted(v for k, v in held.items() if k != council_key(name))
-    entries = _scorecard_entries(library, name)
+    entries = _scorecard_entries(library, name, include_demo)
     statements = [_one_statement(library, retriever, collector, name, q, peers, entries) for q in chosen]
     notes: list[str] = []
     if not peers:

@@ -211,15 +211,28 @@ def show(doc_id: str, with_text: bool, store: str | None, as_json: bool) -> None
 
 
 @cli.command()
-@click.argument("doc_id")
+@click.argument("doc_id", required=False)
+@click.option("--demo", "demo", is_flag=True, help="Remove every demo document (fictional Wyvernshire).")
 @store_option
 @chroma_url_option
 @friendly
-def remove(doc_id: str, store: str | None) -> None:
-    """Delete a document everywhere: catalogue, lexical index and vectors."""
+def remove(doc_id: str | None, demo: bool, store: str | None) -> None:
+    """Delete a document everywhere: catalogue, lexical index and vectors (or, with --demo, the demo ones).
+
+    Examples:
+
+    \b
+        cqc-assistant remove 3f2a9c1e
+        cqc-assistant remove --demo
+    """
+    if bool(doc_id) == demo:
+        raise click.UsageError("give either a DOC_ID or --demo")
     lib = open_library(store)
-    doc = lib.remove(doc_id)
-    click.echo(f"removed {doc.doc_id}  {doc.title}")
+    gone = lib.remove_demo() if demo else [lib.remove(str(doc_id))]
+    for doc in gone:
+        click.echo(f"removed {doc.doc_id}  {doc.title}")
+    if demo and not gone:
+        click.echo("The library holds no demo documents.")
 
 
 @cli.command()
@@ -306,6 +319,12 @@ def filter_options(fn: F) -> F:
             click.option("--qs", help="Quality statement 1-9 or its name."),
             click.option("--since", help="Documents dated on or after YYYY[-MM[-DD]]."),
             click.option("--until", help="Documents dated on or before YYYY[-MM[-DD]]."),
+            click.option(
+                "--include-demo",
+                "include_demo",
+                is_flag=True,
+                help="Search the demo documents too (left out once real documents are in the library).",
+            ),
         ]
     ):
         fn = opt(fn)
@@ -326,7 +345,7 @@ def filter_options(fn: F) -> F:
 @json_option
 @friendly
 def search(
-    query: str | None, k: int, batch: str | None, store: str | None, as_json: bool, **filter_values: str | None
+    query: str | None, k: int, batch: str | None, store: str | None, as_json: bool, **filter_values: Any
 ) -> None:
     """Hybrid (lexical + dense) search; passages best first.
 
@@ -405,7 +424,7 @@ def _batch_lines(path: str) -> list[dict[str, Any]]:
 @chroma_url_option
 @json_option
 @friendly
-def ask(question: str | None, batch: str | None, store: str | None, as_json: bool, **filter_values: str | None) -> None:
+def ask(question: str | None, batch: str | None, store: str | None, as_json: bool, **filter_values: Any) -> None:
     """Answer a question with cited passages, or refuse when the library does not hold the answer.
 
     Example:
@@ -551,11 +570,12 @@ def rate(
 
 @cli.command()
 @click.argument("council", required=False)
+@click.option("--include-demo", "include_demo", is_flag=True, help="The demo documents too.")
 @store_option
 @chroma_url_option
 @json_option
 @friendly
-def scorecard(council: str | None, store: str | None, as_json: bool) -> None:
+def scorecard(council: str | None, include_demo: bool, store: str | None, as_json: bool) -> None:
     """Show each council's stated QS scores with citations, beside the calculator's rating.
 
     Scores come from CQC quality-statement pages (the `Score: N` line) and press releases (the list
@@ -573,7 +593,7 @@ def scorecard(council: str | None, store: str | None, as_json: bool) -> None:
     from .scorecard import build_scorecard
 
     lib = open_library(store)
-    card = build_scorecard(lib, council)
+    card = build_scorecard(lib, council, include_demo=include_demo)
     if as_json:
         emit_json(card.to_json())
         return
@@ -787,7 +807,7 @@ def export_cmd(
     fmt: str,
     output: str | None,
     store: str | None,
-    **filter_values: str | None,
+    **filter_values: Any,
 ) -> None:
     """Ask a question (or build a briefing) and write it with its citations as Markdown, DOCX or PDF.
 
@@ -810,10 +830,12 @@ def export_cmd(
     if briefing_council:
         from .briefing import build_briefing
 
-        unused = [k for k, v in filter_values.items() if v and k != "qs"]
+        unused = [k for k, v in filter_values.items() if v and k not in ("qs", "include_demo")]
         if unused:
             raise click.UsageError(f"--briefing takes only --qs, not --{unused[0]}")
-        brief = build_briefing(lib, briefing_council, filter_values.get("qs"))
+        brief = build_briefing(
+            lib, briefing_council, filter_values.get("qs"), include_demo=bool(filter_values.get("include_demo"))
+        )
         data = export_briefing(brief, fmt, library=library_facts(lib, brief.citations()))
         stem = brief.title
     else:
@@ -854,7 +876,7 @@ def ui(store: str | None, port: int | None, address: str | None) -> None:
 
     app = Path(__file__).resolve().parent / "app" / "main.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
-    cmd += ["--browser.gatherUsageStats", "false"]
+    cmd += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]  # no "Deploy" button
     if port is not None:
         cmd += ["--server.port", str(port)]
     if address:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .errors import ConfigError, CqcAssistantError
 
@@ -27,17 +26,13 @@ from .errors import ConfigError, CqcAssistantError
 # cost 2-3 ms a query on an idle machine. Read once, when torch loads: so set before anything imports it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-Vector = NDArray[np.float32]
+from .protocols import Embedder as _Embedder  # noqa: E402 - the seams live in protocols.py
+from .protocols import Vector as Vector  # noqa: E402 - re-exported
 
 
 @runtime_checkable
-class Embedder(Protocol):
-    name: str
-    dimension: int
-
-    def embed(self, texts: list[str]) -> Vector:
-        """Return one L2-normalised row per text."""
-        ...
+class Embedder(_Embedder, Protocol):
+    """protocols.Embedder, under the name `embedding.Embedder` that callers import: it adds nothing."""
 
 
 class MiniLMEmbedder:

@@ -413,10 +413,21 @@ class Library:
     def remove(self, doc_id: str) -> DocRecord:
         with self.writer():
             doc = self.catalogue.document(doc_id)
-            self.catalogue.mark_deleting(doc.doc_id)
-            self.vectors.delete_doc(doc.doc_id)
-            self.catalogue.purge(doc.doc_id)
+            self._remove(doc)
             return doc
+
+    def remove_demo(self) -> list[DocRecord]:
+        """Remove every demo document, under one writer lock; return them (none: an empty list)."""
+        with self.writer():
+            gone = [d for d in self.catalogue.documents() if d.demo]
+            for doc in gone:
+                self._remove(doc)
+            return gone
+
+    def _remove(self, doc: DocRecord) -> None:
+        self.catalogue.mark_deleting(doc.doc_id)
+        self.vectors.delete_doc(doc.doc_id)
+        self.catalogue.purge(doc.doc_id)
 
 
 def _fact(doc: DocRecord, name: str, *, detected: bool = False) -> Any:
@@ -503,14 +514,15 @@ class CatalogueChunks:
                 column, kind = self._COLUMNS[key]
                 ops = cond if isinstance(cond, dict) else {"$eq": cond}
                 for op, value in ops.items():
-                    values = value if op == "$in" and isinstance(value, list) else [value]
-                    if op not in self._OPS and op != "$in":
+                    values = value if op in ("$in", "$nin") and isinstance(value, list) else [value]
+                    if op not in self._OPS and op not in ("$in", "$nin"):
                         return None
                     if not values or not all(type(v) is kind for v in values):  # Chroma compares types
                         return None
                     values = [int(v) if kind is bool else v for v in values]
-                    if op == "$in":
-                        parts.append(f"c.{column} IN ({','.join('?' * len(values))})")
+                    if op in ("$in", "$nin"):
+                        negate = "NOT " if op == "$nin" else ""
+                        parts.append(f"c.{column} {negate}IN ({','.join('?' * len(values))})")
                     else:
                         parts.append(f"c.{column} {self._OPS[op]} ?")
                     params += values

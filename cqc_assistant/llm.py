@@ -34,6 +34,7 @@ from .config import Settings
 from .index.terms import content_terms
 from .models import Answer, Citation, Passage
 from .prompts import load_prompt
+from .protocols import ChatModel
 from .text import looks_like_instruction, sentences
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ KIND_LABELS = {
 # --- settings → chat model ------------------------------------------------------------------------------
 
 
-def chat_model_from_settings(settings: Settings) -> tuple[Any | None, str | None]:
+def chat_model_from_settings(settings: Settings) -> tuple[ChatModel | None, str | None]:
     """(chat model or None, notice for the user). No provider configured → extractive, no notice.
 
     Builds the client only; nothing is sent until a question is asked.
@@ -95,7 +96,7 @@ def chat_model_from_settings(settings: Settings) -> tuple[Any | None, str | None
     return None, f"unknown LLM provider {provider!r} ('openai' or 'ollama'); answers are extractive"
 
 
-def _openai(settings: Settings, model: str) -> tuple[Any | None, str | None]:
+def _openai(settings: Settings, model: str) -> tuple[ChatModel | None, str | None]:
     from langchain_openai import ChatOpenAI
 
     key = settings.llm_api_key
@@ -115,7 +116,7 @@ def _openai(settings: Settings, model: str) -> tuple[Any | None, str | None]:
     return ChatOpenAI(**kwargs), None
 
 
-def describe_model(chat: Any) -> str:
+def describe_model(chat: ChatModel) -> str:
     """`llama3.1 at http://localhost:11434`, for notices."""
     model = getattr(chat, "model_name", None) or getattr(chat, "model", None)
     url = getattr(chat, "openai_api_base", None) or getattr(chat, "base_url", None)
@@ -176,7 +177,9 @@ def build_messages(question: str, passages: Sequence[Passage], filters: Filters)
 # --- answering ------------------------------------------------------------------------------------------
 
 
-def llm_answer(chat: Any, question: str, passages: Sequence[Passage], filters: Filters, *, fallback: Answer) -> Answer:
+def llm_answer(
+    chat: ChatModel, question: str, passages: Sequence[Passage], filters: Filters, *, fallback: Answer
+) -> Answer:
     """The model's answer with every sentence's citation verified, or `fallback` with a notice."""
     if fallback.refused or not passages:
         return fallback
@@ -188,7 +191,7 @@ def llm_answer(chat: Any, question: str, passages: Sequence[Passage], filters: F
 
 
 def stream_llm_answer(
-    chat: Any, question: str, passages: Sequence[Passage], filters: Filters, *, fallback: Answer
+    chat: ChatModel, question: str, passages: Sequence[Passage], filters: Filters, *, fallback: Answer
 ) -> Iterator[str | Answer]:
     """Text chunks as the model writes them, then the verified `Answer` (always last, always yielded).
 
@@ -457,7 +460,7 @@ def _brief(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def _failed(chat: Any, exc: BaseException, fallback: Answer) -> Answer:
+def _failed(chat: ChatModel, exc: BaseException, fallback: Answer) -> Answer:
     name = type(exc).__name__.lower()
     unreachable = isinstance(exc, (ConnectionError, TimeoutError)) or "connect" in name or "timeout" in name
     what = "was unreachable" if unreachable else "failed"

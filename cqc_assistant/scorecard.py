@@ -512,15 +512,19 @@ def _number(card: CouncilScorecard) -> CouncilScorecard:
     return replace(card, entries=entries, stated=stated)
 
 
-def build_scorecard(library: Library, council: str | None = None) -> Scorecard:
+def build_scorecard(library: Library, council: str | None = None, *, include_demo: bool = False) -> Scorecard:
     """Scorecards for every council whose documents state QS scores, or only for `council`.
 
     `council` is matched case-insensitively on common variants ("wyvernshire" = "Wyvernshire County
-    Council"); an unknown one raises NotFoundError naming the councils held.
+    Council"); an unknown one raises NotFoundError naming the councils held. The demo documents are left
+    out once real documents are in, unless `include_demo`.
     """
     groups: dict[str, _Council] = {}
     held: Counter[str] = Counter()
+    hidden = frozenset() if include_demo else library.catalogue.hidden_demo()
     for doc in library.documents():
+        if doc.doc_id in hidden:
+            continue
         if doc.kind in SKIP_KINDS:
             for c in doc.councils:
                 held[c] += 1

@@ -9,11 +9,13 @@ import pytest
 
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder, MiniLMEmbedder
+from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "cqc_assistant" / "demo"
 SEEDS_DIR = REPO.parent / "shared" / "corpus" / "seeds"
+STORE = "store"  # the folder under tmp_path that holds a test's store
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +37,15 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: P
 
 
 @pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """This test's store folder, empty until the test adds to it: the folder `settings` and `library` open
+    (a module may override `store` with a filled one; those two keep this folder)."""
+    return tmp_path / STORE
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings.from_env(store=tmp_path / "store")
+    return Settings.from_env(store=tmp_path / STORE)
 
 
 @pytest.fixture
@@ -44,6 +53,19 @@ def library(settings: Settings) -> Iterator[Library]:
     lib = Library.open(settings, HashEmbedder())
     yield lib
     lib.close()
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the demo documents (hash embedder), built once per test module: read it, never change it."""
+    home = tmp_path_factory.mktemp("demo") / "store"
+    lib = Library.open(Settings(home=home, embedder="hash"), HashEmbedder())
+    try:
+        report = ingest(lib, [str(DEMO_DIR)])
+        assert report.failed == 0, report.summary()
+    finally:
+        lib.close()
+    return home
 
 
 @pytest.fixture

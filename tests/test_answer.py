@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 from fictional import DEMO, OTHER_COUNCIL, OTHER_DOC, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
+from helpers import assert_exact_citations, run_cli
 
 from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation
-from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
 from cqc_assistant.domain import quality_statements_named
 from cqc_assistant.embedding import HashEmbedder
@@ -104,8 +103,8 @@ def assert_cited(lib: Library, result: Answer) -> None:
         doc = lib.document(c.doc_id)
         assert (c.title, c.source, c.kind) == (doc.title, doc.source, doc.kind)
         assert c.section in {s.title for s in lib.sections(c.doc_id)}
-        assert 0 <= c.start < c.end
-        assert c.quote == lib.catalogue.text(c.doc_id)[c.start : c.end]
+    assert_exact_citations(lib, result.citations)
+    for c in result.citations:
         assert f"[{c.n}]" in result.answer
         assert normalise(c.quote) in normalise(result.answer)  # extractive: the answer quotes its sources
 
@@ -541,21 +540,12 @@ def test_asking_an_empty_library_is_a_query_error(library: Library) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A store filled by `cqc-assistant ingest` with the demo documents."""
-    path = str(tmp_path_factory.mktemp("cli") / "store")
-    env = {"CQC_ASSISTANT_EMBEDDER": "hash", "CQC_ASSISTANT_HOME": path, "CQC_ASSISTANT_CHROMA_URL": None}
-    result = CliRunner().invoke(cli, ["ingest", str(DEMO), "--store", path, "--json"], env=env)
-    assert result.exit_code == 0, result.output
-    return path
-
-
-def run(store: str, *args: str) -> Result:
-    return CliRunner().invoke(cli, [*args, "--store", store])
+def store(demo_store: Path) -> str:
+    return str(demo_store)
 
 
 def run_json(store: str, *args: str) -> object:
-    result = run(store, *args, "--json")
+    result = run_cli(*args, "--json", store=store)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -576,9 +566,8 @@ def check_answer_json(store: str, data: object, question: str) -> dict[str, obje
     citations = data["citations"]
     assert isinstance(citations, list)
     assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
-    for c in citations:
-        assert set(c) >= CITATION_FIELDS
-        assert c["quote"] == stored_text(store, c["doc_id"])[c["start"] : c["end"]]
+    assert all(set(c) >= CITATION_FIELDS for c in citations)
+    assert_exact_citations(functools.partial(stored_text, store), citations)
     if data["refused"]:
         assert citations == []
     else:
@@ -638,7 +627,7 @@ def test_cli_ask_batch_gives_one_json_object_per_question_in_order(store: str, t
     lines = [json.dumps({"q": q, "id": i}) if form == "jsonl" else q for i, q in enumerate(questions)]
     batch = tmp_path / f"questions.{'jsonl' if form == 'jsonl' else 'txt'}"
     batch.write_text("\n".join(lines[:2] + [""] + lines[2:]) + "\n", encoding="utf-8")  # a blank line is skipped
-    result = run(store, "ask", "--batch", str(batch), "--json")
+    result = run_cli("ask", "--batch", str(batch), "--json", store=store)
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
     assert len(out) == len(questions)
@@ -655,7 +644,7 @@ def test_cli_ask_batch_gives_one_json_object_per_question_in_order(store: str, t
 def test_cli_ask_batch_with_a_line_that_is_not_a_question_object(store: str, tmp_path: Path) -> None:
     batch = tmp_path / "bad.jsonl"
     batch.write_text(json.dumps({"q": PEER_Q}) + "\n" + json.dumps({"question": "no q"}) + "\n", encoding="utf-8")
-    result = run(store, "ask", "--batch", str(batch), "--json")
+    result = run_cli("ask", "--batch", str(batch), "--json", store=store)
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {batch}:2: not a JSON object with a 'q' field"
     assert "Traceback" not in result.output
@@ -677,7 +666,7 @@ def test_cli_bad_filter_values_exit_non_zero_with_one_line(
 ) -> None:
     batch = tmp_path / "q.txt"
     batch.write_text(PEER_Q + "\n", encoding="utf-8")
-    result = run(store, *(a.replace("{batch}", str(batch)) for a in args), "--json")
+    result = run_cli(*(a.replace("{batch}", str(batch)) for a in args), "--json", store=store)
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)  # not an exception escaping the command
     assert result.stdout == ""

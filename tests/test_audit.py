@@ -11,11 +11,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import assert_exact_citations, run_cli
 
 from cqc_assistant.answer import Assistant
 from cqc_assistant.audit import FILE_NAME, AuditLog
-from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
 from cqc_assistant.errors import ConfigError, QueryError, StoreError
 from cqc_assistant.ingest.pipeline import ingest
@@ -84,7 +83,7 @@ def test_a_real_answer_is_recorded_with_its_exact_offsets(library: Library, demo
     assert entry.filters == result.filters
     for cite, stored in zip(result.citations, entry.citations, strict=True):
         assert stored == {"doc_id": cite.doc_id, "start": cite.start, "end": cite.end}
-        assert library.text(stored["doc_id"])[stored["start"] : stored["end"]] == cite.quote
+    assert_exact_citations(library, result.citations)
     assert (library.settings.home / FILE_NAME).is_file()
 
 
@@ -188,7 +187,7 @@ def store(tmp_path: Path) -> Path:
 
 
 def audit(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["audit", *args], env=env)
+    result = run_cli("audit", *args, env=env)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -14,50 +14,22 @@ from typing import Any
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
 from fpdf import FPDF
+from helpers import run_cli, store_snapshot
 
-from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
-from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.errors import InputError
 from cqc_assistant.ingest import pipeline
 from cqc_assistant.ingest.sources import fetch_url
-from cqc_assistant.library import Library
 
 MB = 1024 * 1024
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def snapshot(store: Path) -> dict[str, Any]:
-    """What a user or a search could see: the document list, catalogue row counts and the vectors."""
-    docs = run("docs", "--json", "--store", str(store))
-    assert docs.exit_code == 0, docs.output
-    lib = Library.open(Settings.from_env(store=store), HashEmbedder())
-    try:
-        db = lib.catalogue.db
-        counts = {
-            t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("documents", "sections", "chunks", "chunks_fts")
-        }
-        return {
-            "docs": json.loads(docs.stdout),
-            "rows": counts,
-            "chroma": lib.vectors.count(),
-            "ids": sorted(lib.vectors.collection.get()["ids"]),
-        }
-    finally:
-        lib.close()
 
 
 @pytest.fixture
 def store(tmp_path: Path, demo_dir: Path) -> Path:
     """A store that already holds one document, so 'nothing already stored changes' means something."""
     path = tmp_path / "store"
-    result = run("ingest", str(demo_dir / "wyvernshire-news.txt"), "--store", str(path))
+    result = run_cli("ingest", str(demo_dir / "wyvernshire-news.txt"), "--store", str(path))
     assert result.exit_code == 0, result.output
     return path
 
@@ -128,25 +100,25 @@ def test_bad_file(
     bad = tmp_path / "bad" / file_name
     bad.parent.mkdir()
     bad.write_bytes(content)
-    before = snapshot(store)
+    before = store_snapshot(store)
 
-    alone = run("ingest", str(bad), "--store", str(store), env=env)
+    alone = run_cli("ingest", str(bad), "--store", str(store), env=env)
     assert alone.exit_code != 0
     errors = [ln for ln in alone.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1, alone.stderr
     assert errors[0].startswith(f"error: {bad.resolve()}: ")
     assert reason in errors[0]
     assert "Traceback" not in alone.output
-    assert snapshot(store) == before
+    assert store_snapshot(store) == before
 
-    batch = run("ingest", str(bad), str(good_file), "--json", "--store", str(store), env=env)
+    batch = run_cli("ingest", str(bad), str(good_file), "--json", "--store", str(store), env=env)
     assert batch.exit_code != 0
     report = json.loads(batch.stdout)
     assert (report["added"], report["failed"]) == (1, 1)
     failed, added = report["results"]
     assert failed["status"] == "failed" and reason in failed["error"] and str(bad.resolve()) in failed["error"]
     assert added["status"] == "added" and added["source"] == str(good_file.resolve())
-    after = snapshot(store)
+    after = store_snapshot(store)
     assert [d for d in after["docs"] if d["doc_id"] != added["doc_id"]] == before["docs"]
 
 
@@ -160,15 +132,15 @@ def test_bad_file(
     ids=["ftp", "file", "unreachable"],
 )
 def test_bad_url_via_cli(store: Path, good_file: Path, url: str, reason: str) -> None:
-    before = snapshot(store)
-    result = run("ingest", url, str(good_file), "--store", str(store))
+    before = store_snapshot(store)
+    result = run_cli("ingest", url, str(good_file), "--store", str(store))
     assert result.exit_code != 0
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1
     assert errors[0].startswith(f"error: {url}: {reason}")
     assert "added" in result.stdout and "Eastshire County Council news" in result.stdout
     assert "added 1, updated 0, unchanged 0, failed 1" in result.stderr
-    after = snapshot(store)
+    after = store_snapshot(store)
     assert [d for d in after["docs"] if d["source"] != str(good_file.resolve())] == before["docs"]
     assert len(after["docs"]) == len(before["docs"]) + 1
 
@@ -178,15 +150,15 @@ def test_missing_path_and_empty_folder(store: Path, tmp_path: Path, good_file: P
     empty.mkdir()
     (empty / "notes.xlsx").write_bytes(b"x")
     missing = tmp_path / "no-such-file.txt"
-    before = snapshot(store)
-    result = run("ingest", str(missing), str(empty), str(good_file), "--store", str(store))
+    before = store_snapshot(store)
+    result = run_cli("ingest", str(missing), str(empty), str(good_file), "--store", str(store))
     assert result.exit_code != 0
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
     assert errors == [
         f"error: {missing}: no such file or folder",
         f"error: {empty}: the folder holds no supported files (.txt .md .html .pdf .docx)",
     ]
-    assert len(snapshot(store)["docs"]) == len(before["docs"]) + 1
+    assert len(store_snapshot(store)["docs"]) == len(before["docs"]) + 1
 
 
 def test_bad_file_inside_a_folder_does_not_stop_the_folder(store: Path, tmp_path: Path) -> None:
@@ -195,16 +167,16 @@ def test_bad_file_inside_a_folder_does_not_stop_the_folder(store: Path, tmp_path
     (folder / "a-bad.pdf").write_bytes(b"%PDF-1.4 nonsense")
     (folder / "b-good.md").write_text("# Eastshire County Council\n\nAdult social care news for the county.\n")
     (folder / "c-empty.txt").write_bytes(b"")
-    result = run("ingest", str(folder), "--json", "--store", str(store))
+    result = run_cli("ingest", str(folder), "--json", "--store", str(store))
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert [r["status"] for r in report["results"]] == ["failed", "added", "failed"]
 
 
 def test_all_good_exits_zero(store: Path, good_file: Path) -> None:
-    result = run("ingest", str(good_file), "--store", str(store))
+    result = run_cli("ingest", str(good_file), "--store", str(store))
     assert result.exit_code == 0
-    again = run("ingest", str(good_file), "--store", str(store))
+    again = run_cli("ingest", str(good_file), "--store", str(store))
     assert again.exit_code == 0
     assert again.stdout.startswith("unchanged")
 
@@ -339,14 +311,14 @@ def test_url_failures_in_a_batch_change_nothing(store: Path, good_file: Path, mo
         return httpx.Response(404)
 
     monkeypatch.setattr(pipeline, "fetch_url", functools.partial(fetch_url, transport=httpx.MockTransport(handler)))
-    before = snapshot(store)
+    before = store_snapshot(store)
     bad = [
         "https://example.org/loop",
         "https://example.org/big",
         "https://example.org/png",
         "https://example.org/gone",
     ]
-    result = run("ingest", *bad, "--store", str(store), env={"CQC_ASSISTANT_MAX_URL_MB": "1"})
+    result = run_cli("ingest", *bad, "--store", str(store), env={"CQC_ASSISTANT_MAX_URL_MB": "1"})
     assert result.exit_code != 0
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
     assert errors == [
@@ -355,9 +327,9 @@ def test_url_failures_in_a_batch_change_nothing(store: Path, good_file: Path, mo
         "error: https://example.org/png: unsupported content type 'image/png'",
         "error: https://example.org/gone: the server answered HTTP 404",
     ]
-    assert snapshot(store) == before
+    assert store_snapshot(store) == before
 
-    good = run("ingest", "https://example.org/report.html", str(good_file), "--json", "--store", str(store))
+    good = run_cli("ingest", "https://example.org/report.html", str(good_file), "--json", "--store", str(store))
     assert good.exit_code == 0, good.output
     report = json.loads(good.stdout)
     assert [r["status"] for r in report["results"]] == ["added", "added"]
@@ -441,15 +413,15 @@ def test_blocking_from_the_environment_reaches_ingest(
         return httpx.Response(200, headers={"content-type": "text/plain"}, content=b"instance secrets")
 
     monkeypatch.setattr(pipeline, "fetch_url", functools.partial(fetch_url, transport=httpx.MockTransport(handler)))
-    before = snapshot(store)
-    blocked = run("ingest", f"{PUBLIC}/start", "--store", str(store), env={"CQC_ASSISTANT_BLOCK_PRIVATE_URLS": "1"})
+    before = store_snapshot(store)
+    blocked = run_cli("ingest", f"{PUBLIC}/start", "--store", str(store), env={"CQC_ASSISTANT_BLOCK_PRIVATE_URLS": "1"})
     assert blocked.exit_code == 1
     assert blocked.stderr.splitlines()[0] == (
         f"error: {PUBLIC}/start: refusing a private or loopback address (169.254.169.254) "
         "because private URLs are blocked"
     )
-    assert snapshot(store) == before
-    allowed = run("ingest", f"{PUBLIC}/start", "--store", str(store), env={"CQC_ASSISTANT_BLOCK_PRIVATE_URLS": ""})
+    assert store_snapshot(store) == before
+    allowed = run_cli("ingest", f"{PUBLIC}/start", "--store", str(store), env={"CQC_ASSISTANT_BLOCK_PRIVATE_URLS": ""})
     assert allowed.exit_code == 0, allowed.output
 
 

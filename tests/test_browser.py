@@ -58,9 +58,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("playwright.sync_api")
     root = tmp_path_factory.mktemp("browser")
     home = root / "store"
+    docs = shutil.copytree(DEMO, root / "docs")  # copies: real documents here, so none is left out as demo
     lib = Library.open(Settings(home=home, embedder="hash"), HashEmbedder())
     try:
-        assert ingest(lib, [str(DEMO)]).failed == 0
+        assert ingest(lib, [str(docs)]).failed == 0
         assert ingest_bytes(lib, "upload:scrutiny-note.txt", XSS_NOTE.encode(), ".txt").status == "added"
     finally:
         lib.close()
@@ -186,6 +187,53 @@ def test_upload_through_library_page_stays_inert(page: Any, server: str, tmp_pat
     assert "<script>window.__pwned=3</script>" in card.inner_text()
     page.wait_for_timeout(500)
     assert page.evaluate("window.__pwned") is None
+
+
+OT_QUESTION = "How long do people wait for occupational therapy in Wyvernshire?"
+
+
+def test_a_citation_opens_its_document_scrolled_to_the_marked_passage(page: Any, server: str) -> None:
+    page.goto(server)
+    ask(page, OT_QUESTION)
+    quote = page.locator(".st-key-cited-passages .cqc-card mark").first
+    quote.wait_for()
+    words = " ".join(quote.inner_text().split())
+    page.locator('[data-testid="stPageLink"]').filter(has_text="Open in its document").first.click()
+    target = page.locator("#cqc-target")
+    target.wait_for()
+    assert " ".join(target.inner_text().split()) == words
+    assert "doc=" in page.url and "/library" in page.url
+    page.wait_for_function(
+        """() => { const m = document.getElementById('cqc-target'), box = document.getElementById('cqc-doc');
+                   if (!m || !box) return false;
+                   const a = m.getBoundingClientRect(), b = box.getBoundingClientRect();
+                   return box.scrollTop > 0 && a.top >= b.top && a.bottom <= b.bottom; }"""
+    )  # scrolled inside the document's box until the passage shows
+
+
+def test_a_too_long_question_stays_in_the_box(page: Any, server: str) -> None:
+    page.goto(server)
+    long = "How long do people wait for an assessment in Wyvernshire? " * 30
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for()
+    box.fill(long)
+    box.press("Enter")
+    page.get_by_text("characters; the limit is 1,000").wait_for()
+    page.wait_for_function(
+        "n => document.querySelector('[data-testid=stChatInputTextArea]').value.length === n", arg=len(long)
+    )
+
+
+def test_reload_brings_the_conversation_back_and_no_deploy_button(page: Any, server: str) -> None:
+    page.goto(server)
+    question = "What did the peer team say about carers in Wyvernshire?"
+    ask(page, question)
+    page.locator('[data-testid="stChatMessage"] .cqc-answer').first.wait_for()
+    page.wait_for_function("() => location.search.includes('c=')")
+    page.reload()
+    page.locator(".cqc-question", has_text=question).first.wait_for()
+    page.locator('[data-testid="stChatMessage"] .cqc-answer').first.wait_for()
+    assert page.get_by_test_id("stAppDeployButton").count() == 0
 
 
 def test_calculator_shows_the_whole_rating_and_an_inline_error(browser: Any, server: str, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 import pytest
-from click.testing import CliRunner
+from helpers import run_cli
 
 from cqc_assistant.cli import cli
 
@@ -26,7 +26,7 @@ def test_command_has_help_text(name: str) -> None:
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_help_exits_zero(name: str) -> None:
-    result = CliRunner().invoke(cli, [name, "--help"])
+    result = run_cli(name, "--help")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Usage: cli {name} ")
     first_line = (cli.commands[name].help or "").strip().splitlines()[0]
@@ -34,7 +34,7 @@ def test_help_exits_zero(name: str) -> None:
 
 
 def test_group_help_lists_every_command() -> None:
-    result = CliRunner().invoke(cli, ["--help"])
+    result = run_cli("--help")
     assert result.exit_code == 0
     for name in COMMANDS:
         assert f"  {name}" in result.output

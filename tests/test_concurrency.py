@@ -3,7 +3,9 @@
 Each asker thread opens its own Library and Assistant on the store (the hash embedder), and asks in a loop
 until the ingest subprocess has finished. No ask may raise, and every citation must be whole: its quote is
 exactly the text at its offsets in a version of the document that the library held (doc ids are content
-hashes, so the text of every version is known here). One Library shared by all the threads is tried too.
+hashes, so the text of every version is known here). Once the ingest has finished, every asker asks every
+question again, and each of those answers must be the one a single thread gets from the same library. One
+Library shared by all the threads is tried too, and the same askers on a library nothing writes to.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from concurrency import QUESTIONS, report_text  # bench/concurrency.py: the same reports and questions
+from eastshire import QUESTIONS, report_text  # bench/concurrency.py asks the same
 
 from cqc_assistant.answer import Assistant
 from cqc_assistant.config import Settings
@@ -65,7 +68,35 @@ class Load:
     refused: int = 0
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    settled: list[Answer] = field(default_factory=list)  # asked after the writer finished: one library state
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+Outcome = tuple[str, bool, tuple[object, ...]]
+
+
+def outcome(answer: Answer) -> Outcome:
+    """What must not depend on threads: the answer text, whether it refused, and its citations."""
+    return answer.answer, answer.refused, answer.citations
+
+
+def single_threaded(store: Path) -> dict[str, Outcome]:
+    """Each question's answer from one thread on a fresh Library over the store as it is now."""
+    lib = Library.open(Settings.from_env(store=store), HashEmbedder())
+    try:
+        assistant = Assistant(lib)
+        return {q: outcome(assistant.ask(q)) for q in QUESTIONS}
+    finally:
+        lib.close()
+
+
+def differences(load: Load, expected: dict[str, Outcome]) -> list[str]:
+    return [
+        f"{a.question!r}: a thread answered {a.answer[:80]!r} with {len(a.citations)} citations, one thread "
+        f"{expected[a.question][0][:80]!r} with {len(expected[a.question][2])}"
+        for a in load.settled
+        if outcome(a) != expected[a.question]
+    ]
 
 
 def prepare(tmp_path: Path, demo_dir: Path) -> tuple[Path, Path, Known]:
@@ -100,9 +131,8 @@ def ask(assistant: Assistant, question: str) -> Answer:
     return assistant.ask(question)
 
 
-def run_load(
-    store: Path, known: Known, writer: subprocess.Popen[bytes], open_assistant: Callable[[], Assistant]
-) -> Load:
+def run_load(known: Known, writing: Callable[[], bool], open_assistant: Callable[[], Assistant]) -> Load:
+    """ASKERS threads asking until nothing is `writing` (and at least MIN_ASKS each), then every question once."""
     load = Load()
     deadline = time.monotonic() + MAX_SECONDS
     start = threading.Barrier(ASKERS)
@@ -118,7 +148,7 @@ def run_load(
             return
         start.wait()
         done = 0
-        while time.monotonic() < deadline and (writer.poll() is None or done < MIN_ASKS):
+        while time.monotonic() < deadline and (writing() or done < MIN_ASKS):
             question = rng.choice(QUESTIONS)
             t0 = time.perf_counter()
             try:
@@ -137,6 +167,17 @@ def run_load(
                 load.refused += answer.refused
                 load.latencies.append(elapsed)
                 load.errors.extend(f"{question!r}: {p}" for p in found)
+        if writing():
+            return  # out of time: the answers below would not all see one library state
+        for question in QUESTIONS:
+            try:
+                answer = ask(assistant, question)
+            except Exception as exc:  # noqa: BLE001
+                with load.lock:
+                    load.errors.append(f"{question!r} after the writer: {type(exc).__name__}: {exc}")
+                continue
+            with load.lock:
+                load.settled.append(answer)
 
     threads = [threading.Thread(target=asker, args=(n,)) for n in range(ASKERS)]
     for t in threads:
@@ -167,9 +208,9 @@ def summary(load: Load) -> str:
     )
 
 
-@pytest.mark.parametrize("shared", [False, True], ids=["library-per-thread", "one-shared-library"])
-def test_twenty_askers_while_an_ingest_replaces_documents(tmp_path: Path, demo_dir: Path, shared: bool) -> None:
-    folder, store, known = prepare(tmp_path, demo_dir)
+@contextmanager
+def assistants(store: Path, shared: bool) -> Iterator[Callable[[], Assistant]]:
+    """A function giving each asker its Assistant: over its own Library, or over one shared by all (`shared`)."""
     settings = Settings.from_env(store=store)
     libraries: list[Library] = []
     lock = threading.Lock()
@@ -183,20 +224,44 @@ def test_twenty_askers_while_an_ingest_replaces_documents(tmp_path: Path, demo_d
             libraries.append(lib)
         return Assistant(lib)
 
-    log = tmp_path / "ingest.log"
-    writer = start_writer(folder, store, log)
     try:
-        load = run_load(store, known, writer, open_assistant)
-        assert writer.wait(timeout=120) == 0, log.read_text()
+        yield open_assistant
     finally:
-        if writer.poll() is None:
-            writer.kill()
         for lib in libraries + ([shared_lib] if shared_lib else []):
             lib.close()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["library-per-thread", "one-shared-library"])
+def test_twenty_askers_while_an_ingest_replaces_documents(tmp_path: Path, demo_dir: Path, shared: bool) -> None:
+    folder, store, known = prepare(tmp_path, demo_dir)
+    log = tmp_path / "ingest.log"
+    with assistants(store, shared) as open_assistant:
+        writer = start_writer(folder, store, log)
+        try:
+            load = run_load(known, lambda: writer.poll() is None, open_assistant)
+            assert writer.wait(timeout=120) == 0, log.read_text()
+        finally:
+            if writer.poll() is None:
+                writer.kill()
     print("\n" + summary(load))
     assert load.errors == [], "\n".join(load.errors[:20])
     assert load.asks >= ASKERS * MIN_ASKS
     assert load.refused < load.asks, "every question was refused: the load proves little"
+    assert len(load.settled) == ASKERS * len(QUESTIONS), "askers ran out of time before the writer finished"
+    assert differences(load, single_threaded(store)) == []
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["library-per-thread", "one-shared-library"])
+def test_twenty_askers_get_the_single_threaded_answers(tmp_path: Path, demo_dir: Path, shared: bool) -> None:
+    """Nothing writing: every answer from every thread is the one a single thread gets."""
+    _, store, known = prepare(tmp_path, demo_dir)
+    expected = single_threaded(store)
+    assert any(not refused for _, refused, _ in expected.values()), "every question was refused"
+    with assistants(store, shared) as open_assistant:
+        load = run_load(known, lambda: False, open_assistant)
+    assert load.errors == [], "\n".join(load.errors[:20])
+    assert len(load.settled) == ASKERS * len(QUESTIONS)
+    assert differences(load, expected) == []
 
 
 # --- the snapshot a question needs ------------------------------------------------------------------

@@ -37,10 +37,9 @@ from typing import Any
 
 import pytest
 from chromadb.api.client import SharedSystemClient
-from click.testing import CliRunner
+from helpers import run_cli
 
 from cqc_assistant import consistency
-from cqc_assistant.cli import cli as cli_group
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.ingest.pipeline import doc_id_for, ingest
@@ -506,7 +505,7 @@ def test_checker_finds_each_kind_of_damage(library: Library, demo_dir: Path, sql
     problems = consistency.check(library)
     assert len(problems) >= 1 and any(expected in p for p in problems), problems
 
-    result = CliRunner().invoke(cli_group, ["check", "--json", "--store", str(library.settings.home)])
+    result = run_cli("check", "--json", store=library.settings.home)
     assert result.exit_code == 1
     assert any(expected in p for p in json.loads(result.stdout)["problems"])
 

@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from fictional import DEMO, OTHER_COUNCIL, WYVERNSHIRE
+from helpers import run_cli
 from streamlit.testing.v1 import AppTest
 
 from cqc_assistant.audit import AuditLog
-from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
 from cqc_assistant.consistency import check
 from cqc_assistant.councils import council_token
@@ -38,11 +37,6 @@ def docs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
 def lib(store: Path, docs: Path) -> Iterator[Library]:
     library = Library.open(Settings.from_env(store=store), HashEmbedder())
     assert ingest(library, [str(docs)]).failed == 0
@@ -52,11 +46,6 @@ def lib(store: Path, docs: Path) -> Iterator[Library]:
 
 def news_id(library: Library) -> str:
     return next(d.doc_id for d in library.documents() if d.source.endswith(NEWS))
-
-
-def run(store: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [*args, "--store", str(store)])
-    return result.exit_code, result.output
 
 
 def chroma_ids(library: Library, where: dict[str, object]) -> set[str]:
@@ -71,11 +60,11 @@ def searched_docs(library: Library, query: str, **filters: str) -> set[str]:
 
 def test_edit_wins_everywhere_and_is_marked(lib: Library, store: Path) -> None:
     doc_id = news_id(lib)
-    code, out = run(store, "edit", doc_id[:6], "--council", OTHER_COUNCIL, "--kind", "cqc_press_release",
-                    "--date", "9 May 2025", "--rating", "requires improvement", "--percent", "61%",
-                    "--score", "safeguarding=2", "--score", "9=na")  # fmt: skip
-    assert code == 0, out
-    listed = {d["doc_id"]: d for d in json.loads(run(store, "docs", "--json")[1])}
+    result = run_cli("edit", doc_id[:6], "--council", OTHER_COUNCIL, "--kind", "cqc_press_release",
+                     "--date", "9 May 2025", "--rating", "requires improvement", "--percent", "61%",
+                     "--score", "safeguarding=2", "--score", "9=na", store=store)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    listed = {d["doc_id"]: d for d in json.loads(run_cli("docs", "--json", store=store).output)}
     news = listed[doc_id]
     assert (news["council"], news["councils"], news["kind"]) == (OTHER_COUNCIL, [OTHER_COUNCIL], "cqc_press_release")
     assert (news["date"], news["date_precision"], news["rating"], news["percent"]) == (
@@ -85,10 +74,10 @@ def test_edit_wins_everywhere_and_is_marked(lib: Library, store: Path) -> None:
     assert set(news["corrected"]) == {"council", "kind", "date", "rating", "percent", "score:7", "score:9"}
     assert news["detected"]["council"] == WYVERNSHIRE and news["detected"]["kind"] == "news"
     assert all(d["corrected"] == [] for i, d in listed.items() if i != doc_id)  # the others stay detected
-    shown = json.loads(run(store, "show", doc_id, "--json")[1])
+    shown = json.loads(run_cli("show", doc_id, "--json", store=store).output)
     assert shown["council"] == OTHER_COUNCIL and shown["corrected"] == news["corrected"]
     assert all(s["councils"] == [OTHER_COUNCIL] for s in shown["sections"])
-    human = run(store, "docs")[1]
+    human = run_cli("docs", store=store).output
     assert f"{OTHER_COUNCIL}*" in human and "corrected by a user" in human
     # the scorecard reads the corrected facts: the news item now speaks for the other council
     card = build_scorecard(lib, OTHER_COUNCIL).councils[0]
@@ -100,7 +89,7 @@ def test_edit_wins_everywhere_and_is_marked(lib: Library, store: Path) -> None:
     assert set(edits) == set(news["corrected"])
     assert (edits["council"].detected, edits["council"].after) == (WYVERNSHIRE, OTHER_COUNCIL)
     assert edits["score:9"].after == "na" and edits["kind"].doc_id == doc_id
-    assert "council set" in run(store, "audit", "--corrections")[1]
+    assert "council set" in run_cli("audit", "--corrections", store=store).output
 
 
 def test_council_kind_and_date_filters_follow_a_correction_in_chroma_too(lib: Library) -> None:
@@ -129,8 +118,8 @@ def test_council_kind_and_date_filters_follow_a_correction_in_chroma_too(lib: Li
 
 def test_a_correction_survives_re_ingest_of_the_same_content(lib: Library, store: Path, docs: Path) -> None:
     doc_id = news_id(lib)
-    assert run(store, "edit", doc_id, "--council", OTHER_COUNCIL, "--score", "7=2")[0] == 0
-    assert run(store, "remove", doc_id)[0] == 0
+    assert run_cli("edit", doc_id, "--council", OTHER_COUNCIL, "--score", "7=2", store=store).exit_code == 0
+    assert run_cli("remove", doc_id, store=store).exit_code == 0
     assert doc_id not in {d.doc_id for d in lib.documents()}
     report = ingest(lib, [str(docs / NEWS)])
     assert [r.status for r in report.results] == ["added"] and report.results[0].doc_id == doc_id
@@ -176,14 +165,15 @@ def test_bad_edits_exit_non_zero_with_one_line_and_change_nothing(
     lib: Library, store: Path, args: list[str], words: str
 ) -> None:
     doc_id = news_id(lib)
-    before = run(store, "docs", "--json")[1]
+    before = run_cli("docs", "--json", store=store).output
     version = lib.version()
-    code, out = run(store, *[a.format(doc=doc_id[:8]) for a in args])
-    assert code != 0
+    result = run_cli(*[a.format(doc=doc_id[:8]) for a in args], store=store)
+    out = result.output
+    assert result.exit_code != 0
     lines = out.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0], out
     assert "Traceback" not in out
-    assert run(store, "docs", "--json")[1] == before and lib.version() == version
+    assert run_cli("docs", "--json", store=store).output == before and lib.version() == version
     assert lib.catalogue.all_corrections() == {}
     with AuditLog.for_settings(lib.settings) as log:
         assert log.corrections() == []

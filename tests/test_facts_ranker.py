@@ -9,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from fictional import OTHER_COUNCIL, PASSAGE_FIELDS, copy_docs, ingested
+from helpers import run_cli
 
 from cqc_assistant.answer import Assistant
-from cqc_assistant.cli import cli
 from cqc_assistant.library import Library
 from cqc_assistant.ranker import FEATURES, SUPPORT_FEATURES, Ranker, default_ranker, default_support
 
@@ -127,7 +126,7 @@ def test_cli_search_batch_gives_one_list_a_line_in_order(lib: Library, tmp_path:
     ]
     batch = tmp_path / "queries.jsonl"
     batch.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["search", "--batch", str(batch), "--json", "--store", store])
+    result = run_cli("search", "--batch", str(batch), "--json", store=store)
     assert result.exit_code == 0, result.output
     out = [json.loads(x) for x in result.stdout.splitlines()]
     assert len(out) == 4
@@ -136,14 +135,14 @@ def test_cli_search_batch_gives_one_list_a_line_in_order(lib: Library, tmp_path:
     assert out[1] and {p["kind"] for p in out[1]} == {"cqc_assessment"}
     assert "unknown document kind 'bogus'" in out[2]["error"]
     assert out[3] and len(out[3]) <= 2 and all(OTHER_COUNCIL in (p["council"] or "") for p in out[3])
-    single = CliRunner().invoke(cli, ["search", lines[0]["q"], "-k", "3", "--json", "--store", store])
+    single = run_cli("search", lines[0]["q"], "-k", "3", "--json", store=store)
     assert json.loads(single.stdout) == out[0]
 
 
 def test_cli_search_batch_rejects_a_line_without_a_question(lib: Library, tmp_path: Path) -> None:
     batch = tmp_path / "bad.jsonl"
     batch.write_text('{"q": "waiting"}\n{"council": "Wyvernshire"}\n', encoding="utf-8")
-    result = CliRunner().invoke(cli, ["search", "--batch", str(batch), "--json", "--store", str(lib.settings.home)])
+    result = run_cli("search", "--batch", str(batch), "--json", store=lib.settings.home)
     assert result.exit_code != 0 and "bad.jsonl:2: not a JSON object with a 'q' field" in result.output
-    both = CliRunner().invoke(cli, ["search", "x", "--batch", str(batch), "--store", str(lib.settings.home)])
+    both = run_cli("search", "x", "--batch", str(batch), store=lib.settings.home)
     assert both.exit_code != 0 and "either a QUERY or --batch" in both.output

@@ -20,21 +20,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import docx
 import pytest
-from click.testing import CliRunner, Result
 from fpdf import FPDF
+from helpers import run_cli, store_snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
-from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.errors import InputError
 from cqc_assistant.ingest.loaders import MAX_DOCX_BLOCKS, MAX_HTML_DEPTH, MAX_HTML_NODES, load_bytes
-from cqc_assistant.library import Library
 from cqc_assistant.models import Extracted
 
 MB = 1024 * 1024
@@ -359,31 +355,10 @@ def test_decoded_text_is_right() -> None:
 # --- through the CLI, against a store that must not change -------------------------------------------
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def snapshot(store: Path) -> dict[str, Any]:
-    lib = Library.open(Settings.from_env(store=store), HashEmbedder())
-    try:
-        db = lib.catalogue.db
-        return {
-            "docs": [d.to_json() for d in lib.documents()],
-            "rows": {
-                t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("documents", "sections", "chunks", "chunks_fts")
-            },
-            "version": lib.version(),
-            "ids": sorted(lib.vectors.collection.get(include=[])["ids"]),
-        }
-    finally:
-        lib.close()
-
-
 @pytest.fixture
 def store(tmp_path: Path, demo_dir: Path) -> Path:
     path = tmp_path / "store"
-    assert run("ingest", str(demo_dir / "wyvernshire-news.txt"), "--store", str(path)).exit_code == 0
+    assert run_cli("ingest", str(demo_dir / "wyvernshire-news.txt"), "--store", str(path)).exit_code == 0
     return path
 
 
@@ -404,9 +379,9 @@ def test_every_failing_input_through_the_cli_is_one_line_and_changes_nothing(sto
     assert len(failing) >= 60
     for case in failing:
         (bad / case.name).write_bytes(case.data)
-    before = snapshot(store)
+    before = store_snapshot(store)
     with hang_guard(300):
-        result = run("ingest", str(bad), "--json", "--store", str(store))
+        result = run_cli("ingest", str(bad), "--json", "--store", str(store))
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     report = json.loads(result.stdout)
@@ -414,15 +389,15 @@ def test_every_failing_input_through_the_cli_is_one_line_and_changes_nothing(sto
     for r in report["results"]:
         assert r["status"] == "failed" and r["error"].startswith(f"{r['source']}: ")
         assert "\n" not in r["error"]
-    assert snapshot(store) == before
+    assert store_snapshot(store) == before
 
-    plain = run("ingest", str(bad / "encrypted.pdf"), str(bad / "nested-divs.html"), "--store", str(store))
+    plain = run_cli("ingest", str(bad / "encrypted.pdf"), str(bad / "nested-divs.html"), "--store", str(store))
     assert plain.exit_code == 1
     assert [ln.split(": ", 2)[-1] for ln in plain.stderr.splitlines() if ln.startswith("error:")] == [
         "the PDF is encrypted (password protected)",
         f"HTML is nested too deeply (over {MAX_HTML_DEPTH:,} levels of blocks)",
     ]
-    assert snapshot(store) == before
+    assert store_snapshot(store) == before
 
 
 def test_clean_hostile_inputs_are_stored_without_their_scripts(store: Path, tmp_path: Path) -> None:
@@ -432,12 +407,12 @@ def test_clean_hostile_inputs_are_stored_without_their_scripts(store: Path, tmp_
     by_name = {c.name: c for c in CASES}
     for name in names:
         (good / name).write_bytes(by_name[name].data)
-    result = run("ingest", str(good), "--json", "--store", str(store))
+    result = run_cli("ingest", str(good), "--json", "--store", str(store))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["added"] == len(names)
     scripts_id = next(r["doc_id"] for r in report["results"] if r["source"].endswith("scripts.html"))
-    shown = run("show", scripts_id, "--text", "--store", str(store))
+    shown = run_cli("show", scripts_id, "--text", "--store", str(store))
     assert "Visible report text" in shown.stdout
     for bad in by_name["scripts.html"].absent:
         assert bad not in shown.stdout
@@ -461,15 +436,15 @@ def test_a_file_over_the_default_limit_is_refused_at_once(store: Path, tmp_path:
         for _ in range(50):
             fh.write(big_text(MB))
         fh.write(b"x")
-    before = snapshot(store)
+    before = store_snapshot(store)
     start = time.perf_counter()
-    result = run("ingest", str(huge), "--store", str(store))
+    result = run_cli("ingest", str(huge), "--store", str(store))
     assert time.perf_counter() - start < 10
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[0] == (
         f"error: {huge.resolve()}: the file is {50 * MB + 1:,} bytes, over the {50 * MB:,}-byte limit"
     )
-    assert snapshot(store) == before
+    assert store_snapshot(store) == before
 
 
 def test_a_five_megabyte_text_is_ingested_in_bounded_time(store: Path, tmp_path: Path) -> None:
@@ -477,12 +452,12 @@ def test_a_five_megabyte_text_is_ingested_in_bounded_time(store: Path, tmp_path:
     path.write_bytes(big_text(5 * MB))
     start = time.perf_counter()
     with hang_guard(300):
-        result = run("ingest", str(path), "--json", "--store", str(store), env={"CQC_ASSISTANT_MAX_FILE_MB": "6"})
+        result = run_cli("ingest", str(path), "--json", "--store", str(store), env={"CQC_ASSISTANT_MAX_FILE_MB": "6"})
     elapsed = time.perf_counter() - start
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["results"][0]["chunks"] > 1000
     assert elapsed < 120, f"{elapsed:.0f}s"
-    over = run("ingest", str(path), "--store", str(store), env={"CQC_ASSISTANT_MAX_FILE_MB": "4"})
+    over = run_cli("ingest", str(path), "--store", str(store), env={"CQC_ASSISTANT_MAX_FILE_MB": "4"})
     assert over.exit_code == 1 and "over the 4,194,304-byte limit" in over.stderr
 
 

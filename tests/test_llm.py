@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import assert_exact_citations
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -134,11 +135,6 @@ def number_of(passages: list[Passage], text: str) -> int:
     return next(i + 1 for i, p in enumerate(passages) if text in p.text)
 
 
-def assert_exact(lib: Library, answer: Answer) -> None:
-    for c in answer.citations:
-        assert c.quote == lib.text(c.doc_id)[c.start : c.end]
-
-
 # --- prompts --------------------------------------------------------------------------------------------
 
 
@@ -213,7 +209,7 @@ def test_good_citations_are_kept_with_exact_quotes(lib: Library) -> None:
         "People waited up to 9 months for a Care Act assessment, and 1,240 people were waiting in June 2024."
     )
     assert c.kind == "cqc_assessment" and c.section == "Assessing needs"
-    assert_exact(lib, result)
+    assert_exact_citations(lib, result.citations)
 
 
 def test_citations_are_renumbered_and_each_sentence_quotes_its_own_support(lib: Library) -> None:
@@ -231,7 +227,7 @@ def test_citations_are_renumbered_and_each_sentence_quotes_its_own_support(lib: 
     assert result.citations[1].quote.startswith("People waited up to 9 months")
     assert result.citations[2].quote.startswith("Staff told us the occupational therapy team")
     assert result.answer.endswith("recruiting 6 new therapists. [3]")
-    assert_exact(lib, result)
+    assert_exact_citations(lib, result.citations)
 
 
 @pytest.mark.parametrize(
@@ -259,7 +255,7 @@ def test_bad_citations_are_dropped_with_a_notice(lib: Library, bad: str, reason:
     assert len(result.citations) == 1
     assert result.notice is not None and result.notice.startswith("1 sentence dropped: ")
     assert reason in result.notice
-    assert_exact(lib, result)
+    assert_exact_citations(lib, result.citations)
 
 
 def test_only_supporting_citations_are_kept_on_a_sentence_citing_two(lib: Library) -> None:
@@ -294,7 +290,7 @@ def test_a_model_obeying_an_injection_is_caught(lib: Library) -> None:
     assert mixed.mode == "llm" and "Outstanding" not in mixed.answer
     assert mixed.answer.startswith("Fenmoor County Council was rated Requires improvement")
     assert mixed.notice == "2 sentences dropped: their citations did not support them"
-    assert_exact(lib, mixed)
+    assert_exact_citations(lib, mixed.citations)
 
 
 def test_a_rating_word_must_be_in_the_supporting_sentence_itself(lib: Library) -> None:
@@ -399,7 +395,7 @@ def test_streaming_yields_chunks_then_a_verified_answer(lib: Library) -> None:
     assert isinstance(final, Answer) and final.mode == "llm"
     assert final.answer == "People waited up to 9 months for a Care Act assessment. [1]"
     assert final.notice == "1 sentence dropped: its citation did not support it"
-    assert_exact(lib, final)
+    assert_exact_citations(lib, final.citations)
 
 
 def test_streaming_a_failing_model_ends_with_the_fallback(lib: Library) -> None:

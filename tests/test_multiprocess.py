@@ -275,7 +275,7 @@ def asker(tmp_path: Path) -> Iterator[tuple[Store, subprocess.Popen[str]]]:
         yield store, proc
     finally:
         proc.kill()
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)  # waits and closes both pipes
 
 
 def ask_there(proc: subprocess.Popen[str], n: int) -> dict[str, Any]:

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from cqc_assistant.cli import cli
+from click.testing import Result
+from helpers import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +17,7 @@ def _hash_embedder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["rate", *args])
+    return run_cli("rate", *args)
 
 
 def run_json(*args: str) -> dict[str, object]:
@@ -30,9 +29,7 @@ def run_json(*args: str) -> dict[str, object]:
 
 
 def test_all_threes_is_75_good_as_the_checker_runs_it(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        cli, ["rate", "3", "3", "3", "3", "3", "3", "3", "3", "3", "--json", "--store", str(tmp_path / "s")]
-    )
+    result = run("3", "3", "3", "3", "3", "3", "3", "3", "3", "--json", "--store", str(tmp_path / "s"))
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["percent"] == 75
@@ -176,7 +173,7 @@ def test_legacy_named_and_half_percent_warning() -> None:
 
 
 def test_help_documents_both_syntaxes() -> None:
-    result = CliRunner().invoke(cli, ["rate", "--help"])
+    result = run("--help")
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert "--qs safeguarding=2" in text

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import assert_exact_citations, run_cli
 
 import cqc_assistant
-from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
 from cqc_assistant.domain import QUALITY_STATEMENTS
 from cqc_assistant.embedding import HashEmbedder
@@ -49,17 +48,6 @@ def press_release(council: str, rating: str, scores: list[int], *, date: str = "
     )
 
 
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("CQC_ASSISTANT_EMBEDDER", "hash")
-    monkeypatch.setenv("CQC_ASSISTANT_HOME", str(tmp_path / "home"))
-
-
-@pytest.fixture
-def store(tmp_path: Path, env: None) -> Path:
-    return tmp_path / "store"
-
-
 def open_lib(store: Path) -> Library:
     return Library.open(Settings.from_env(store=store), HashEmbedder())
 
@@ -89,8 +77,7 @@ def test_demo_scorecard_lists_the_nine_scores_with_exact_citations(demo_lib: Lib
         for stated in entry.statements:
             cite = stated.citation
             assert cite is not None, f"QS{entry.qs} in {stated.kind} has no citation"
-            text = demo_lib.catalogue.text(cite.doc_id)
-            assert cite.quote == text[cite.start : cite.end]
+            assert_exact_citations(demo_lib, [cite])
             assert str(stated.score) in cite.quote
             assert stated.score == DEMO_SCORES[entry.qs]
             assert cite.doc_id == stated.doc_id
@@ -130,9 +117,7 @@ def test_demo_computed_rating_agrees_with_every_stated_figure(demo_lib: Library)
     assert news.percent_citation is not None and "75%" in news.percent_citation.quote
     for f in wy.stated:
         assert f.agrees, f.mismatches
-        for cite in (f.rating_citation, f.percent_citation):
-            if cite is not None:
-                assert cite.quote == demo_lib.catalogue.text(cite.doc_id)[cite.start : cite.end]
+        assert_exact_citations(demo_lib, [c for c in (f.rating_citation, f.percent_citation) if c is not None])
     assert wy.agrees
     assert wy.disagreements == [] and wy.score_conflicts == []
 
@@ -175,11 +160,11 @@ def test_stated_rating_contradicting_the_scores_is_flagged(store: Path, tmp_path
     east = card.councils[0]
     assert east.council == "Eastshire County Council"
     assert east.scores == dict(enumerate(scores, 1))
-    text = lib.catalogue.text(east.entries[0].statements[0].doc_id)
+    text = lib.text(east.entries[0].statements[0].doc_id)
     for entry, label, score in zip(east.entries, LABELS, scores, strict=True):
         cite = entry.citation
         assert cite is not None
-        assert cite.quote == text[cite.start : cite.end]
+        assert_exact_citations(text, [cite])
         assert cite.quote.endswith(f"{label} – {score}")
     assert east.result is not None and east.result.rating == "Good" and east.result.percent == 75
     [stated] = east.stated
@@ -215,7 +200,7 @@ def test_two_documents_stating_different_scores_are_flagged(store: Path, tmp_pat
     assert qs7.score == 3  # the CQC press release outranks council news
     for s in qs7.statements:
         assert s.citation is not None
-        assert s.citation.quote == lib.catalogue.text(s.doc_id)[s.citation.start : s.citation.end]
+        assert_exact_citations(lib, [s.citation])
         assert str(s.score) in s.citation.quote
     assert all(e.conflict is None for e in east.entries if e.qs != 7)
     assert not east.agrees and east.score_conflicts == [qs7.conflict]
@@ -270,12 +255,11 @@ def test_locate_score_lines_falls_back_to_order() -> None:
 
 
 def test_cli_scorecard_json_and_human(demo_lib: Library, store: Path) -> None:
-    runner = CliRunner()
-    result = runner.invoke(cli, ["scorecard", "Wyvernshire", "--json", "--store", str(store)])
+    result = run_cli("scorecard", "Wyvernshire", "--json", store=store)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [c["council"] for c in data["councils"]] == [WYVERNSHIRE]
-    human = runner.invoke(cli, ["scorecard", "--store", str(store)])
+    human = run_cli("scorecard", store=store)
     assert human.exit_code == 0, human.output
     assert WYVERNSHIRE in human.output
     assert "Computed: 27/36 = 75.00% → 75% → Good" in human.output
@@ -284,17 +268,17 @@ def test_cli_scorecard_json_and_human(demo_lib: Library, store: Path) -> None:
 
 
 def test_cli_scorecard_unknown_council(demo_lib: Library, store: Path) -> None:
-    result = CliRunner().invoke(cli, ["scorecard", "Atlantis", "--store", str(store)])
+    result = run_cli("scorecard", "Atlantis", store=store)
     assert result.exit_code == 1
     assert result.output.startswith("Error: ")
     assert "'Atlantis'" in result.output and WYVERNSHIRE in result.output
 
 
 def test_cli_scorecard_empty_library(store: Path) -> None:
-    result = CliRunner().invoke(cli, ["scorecard", "--json", "--store", str(store)])
+    result = run_cli("scorecard", "--json", store=store)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"councils": []}
-    human = CliRunner().invoke(cli, ["scorecard", "--store", str(store)])
+    human = run_cli("scorecard", store=store)
     assert "No document in the library states quality statement scores." in human.output
 
 
@@ -375,14 +359,14 @@ def test_cli_scorecard_says_what_was_found_and_computes_nothing_from_part(store:
     scores = {1: 3, 2: 3, 3: 2, 4: 3, 5: 4, 7: 3}
     lib, _card = scorecard_of(store, tmp_path, assessment("Northvale County Council", scores), "Northvale")
     lib.close()
-    out = CliRunner().invoke(cli, ["scorecard", "Northvale", "--store", str(store)])
+    out = run_cli("scorecard", "Northvale", store=store)
     assert out.exit_code == 0, out.output
     assert "Northvale County Council: 6 of 9 found" in out.output
     assert "QS8" in out.output and "not found in the library" in out.output
     assert "not assessed" not in out.output.replace("was not assessed", "")
     assert "Computed: none" in out.output and "→" not in out.output
     assert "agrees with the calculator" not in out.output and "not checked" in out.output
-    data = json.loads(CliRunner().invoke(cli, ["scorecard", "--json", "--store", str(store)]).output)
+    data = json.loads(run_cli("scorecard", "--json", store=store).output)
     card = data["councils"][0]
     assert (card["found"], card["missing"], card["computed"]) == (6, [6, 8, 9], None)
 
@@ -395,7 +379,7 @@ def test_conflicting_scores_shown_side_by_side_with_both_citations(demo_lib: Lib
     qs7 = wy.entries[6]
     assert qs7.conflict is not None and sorted(s.score for s in qs7.statements) == [2, 3, 3]
     assert qs7.score == 3 and wy.agrees is False
-    out = CliRunner().invoke(cli, ["scorecard", "Wyvernshire", "--store", str(store)])
+    out = run_cli("scorecard", "Wyvernshire", store=store)
     block = out.output.split("QS7 Safeguarding")[1].split("QS8")[0]
     assert "documents disagree" in block
     assert '"Score: 3"' in block and '"Safeguarding – 3"' in block  # both passages, each cited

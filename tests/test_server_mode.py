@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from helpers import assert_exact_citations, run_cli
 from servers import CHROMA, free_port, start_chroma, stop
 
 from cqc_assistant.answer import Assistant
-from cqc_assistant.cli import cli
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder, Vector
 from cqc_assistant.errors import ConfigError, StoreError
@@ -49,10 +48,6 @@ QUESTIONS = [
     "How long was the longest wait for an OT assessment?",
     "What did inspectors say about the lunar base?",
 ]
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +134,7 @@ def test_ingest_search_ask_remove(library: Library, demo_dir: Path) -> None:
 
     answer = Assistant(library).ask("How many people were waiting for an occupational therapy assessment?")
     assert not answer.refused and answer.citations
-    assert all(library.catalogue.text(c.doc_id)[c.start : c.end] == c.quote for c in answer.citations)
+    assert_exact_citations(library, answer.citations)
 
     assert ingest(library, [str(demo_dir)]).count("unchanged") == 4
     gone = library.remove(hits[0].doc_id)
@@ -171,20 +166,20 @@ def test_server_mode_gives_the_same_results(tmp_path: Path, demo_dir: Path, chro
 @SLOW
 def test_cli_chroma_url_option_and_env(tmp_path: Path, demo_dir: Path, chroma_server: str) -> None:
     server_store, local_store = str(tmp_path / "server"), str(tmp_path / "local")
-    ingested = run("ingest", str(demo_dir), "--store", server_store, "--chroma-url", chroma_server)
+    ingested = run_cli("ingest", str(demo_dir), "--store", server_store, "--chroma-url", chroma_server)
     assert ingested.exit_code == 0, ingested.output
-    assert run("ingest", str(demo_dir), "--store", local_store).exit_code == 0
+    assert run_cli("ingest", str(demo_dir), "--store", local_store).exit_code == 0
     assert not (tmp_path / "server" / "chroma").exists()
     # Only the best passage: further down, zero-similarity ties can come back in any order (see EvidenceOnly).
     query = ["search", "waiting list for occupational therapy", "-k", "1", "--json"]
-    via_option = run(*query, "--store", server_store, "--chroma-url", chroma_server)
-    via_env = run(*query, "--store", server_store, env={"CQC_ASSISTANT_CHROMA_URL": chroma_server})
-    embedded = run(*query, "--store", local_store)
+    via_option = run_cli(*query, "--store", server_store, "--chroma-url", chroma_server)
+    via_env = run_cli(*query, "--store", server_store, env={"CQC_ASSISTANT_CHROMA_URL": chroma_server})
+    embedded = run_cli(*query, "--store", local_store)
     assert via_option.exit_code == via_env.exit_code == embedded.exit_code == 0
     best = json.loads(via_option.stdout)
     assert best == json.loads(via_env.stdout) == json.loads(embedded.stdout)
     assert "occupational therapy" in best[0]["text"].lower()
-    asked = run("ask", "What overall rating did CQC give?", "--json", "--store", server_store,
+    asked = run_cli("ask", "What overall rating did CQC give?", "--json", "--store", server_store,
                 "--chroma-url", chroma_server)  # fmt: skip
     assert asked.exit_code == 0 and not json.loads(asked.stdout)["refused"]
 
@@ -229,7 +224,7 @@ def test_closed_port_through_the_cli_is_one_line(tmp_path: Path, demo_dir: Path)
     store = tmp_path / "store"
     url = f"http://127.0.0.1:{free_port()}"
     for args in (["ingest", str(demo_dir)], ["search", "waiting"], ["ask", "What rating?"], ["docs"]):
-        result = run(*args, "--store", str(store), "--chroma-url", url)
+        result = run_cli(*args, "--store", str(store), "--chroma-url", url)
         assert result.exit_code == 1
         assert result.stderr.startswith("Error: cannot connect to a Chroma server"), result.stderr
         assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
@@ -267,7 +262,7 @@ def test_a_web_server_that_is_not_chroma_is_refused(tmp_path: Path, plain_http_s
         open_library(store, plain_http_server)
     assert "<html" not in str(err.value)
     assert not store.exists()
-    result = run("search", "waiting", "--store", str(store), "--chroma-url", plain_http_server)
+    result = run_cli("search", "waiting", "--store", str(store), "--chroma-url", plain_http_server)
     assert result.exit_code == 1 and "is not a Chroma server" in result.stderr
     assert "<html" not in result.stderr and not store.exists()
 

@@ -33,6 +33,7 @@ FILTER_LABELS = {
     "qs": "QS",
     "since": "Since",
     "until": "Until",
+    "include_demo": "Demo documents included",
 }
 KIND_LABELS = {
     "cqc_assessment": "CQC assessment",
@@ -68,6 +69,11 @@ CSS = """
 .cqc-lines {margin: 0.2rem 0 0.6rem 0; padding-left: 1.2rem;}
 .cqc-lines li {margin: 0.25rem 0; line-height: 1.45;}
 .cqc-based {display: block; color: #5b5f6b; font-size: 0.8rem; font-style: italic;}
+.cqc-question {white-space: pre-wrap; overflow-wrap: anywhere;}
+.cqc-closest {border-left: 3px solid #c8ccd6; padding: 0.2rem 0 0.2rem 0.6rem; margin: 0.4rem 0;}
+.cqc-doc {max-height: 65vh; overflow-y: auto; white-space: pre-wrap; font-size: 0.9rem; line-height: 1.5;
+  border: 1px solid rgba(49,51,63,0.14); border-radius: 0.5rem; padding: 0.8rem 1rem;}
+.cqc-doc mark {background: #ffe98a; padding: 0.05em 0.15em; border-radius: 0.2em; color: #111;}
 .cqc-score {display: inline-block; padding: 0.1rem 0.6rem; border-radius: 1rem; background: #e6f3ea;
   color: #1d5c34; font-weight: 600; font-size: 0.85rem;}
 </style>
@@ -151,7 +157,9 @@ def chips_html(filters: Mapping[str, Any]) -> str:
     if not filters:
         return '<div class="cqc-chips"><span class="cqc-chip">No filters</span></div>'
     chips = "".join(
-        f'<span class="cqc-chip">{esc(FILTER_LABELS.get(k, k))}: {esc(KIND_LABELS.get(str(v), v))}</span>'
+        f'<span class="cqc-chip">{esc(FILTER_LABELS.get(k, k))}'
+        + (f": {esc(KIND_LABELS.get(str(v), v))}" if v is not True else "")
+        + "</span>"
         for k, v in filters.items()
     )
     return f'<div class="cqc-chips">{chips}</div>'
@@ -185,3 +193,61 @@ def line_html(text: str, c: Citation, *, extractive: bool) -> str:
         f'<li>{esc(text)} <span class="cqc-ref" title="{src}">{int(c.n)}</span>'
         f'<span class="cqc-meta"> {src}</span>{based}</li>'
     )
+
+
+def question_html(question: str) -> str:
+    return f'<div class="cqc-question">{esc_lines(question)}</div>'
+
+
+def esc_lines(text: str) -> str:
+    """Like `esc`, keeping line breaks (shown by `white-space: pre-wrap`)."""
+    return "&#10;".join(esc(line) for line in text.split("\n"))
+
+
+def plain_text(answer: Answer) -> str:
+    """The answer as plain text with its citations under it: what the Copy button copies."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+    for c in answer.citations:
+        where = " › ".join(x for x in (c.title, c.section if c.section != c.title else "") if x)
+        page = f", page {c.page}" if c.page is not None else ""
+        lines.append(f"[{c.n}] {where}{page}, characters {c.start}–{c.end}. {c.source}")
+        lines.append(f"    “{' '.join(c.quote.split())}”")
+    return "\n".join(lines)
+
+
+def closest_html(c: Mapping[str, Any]) -> str:
+    """One of a refusal's closest passages: where it is and its words (it does not answer the question)."""
+    where = esc(c.get("title", "")) + (
+        f" › {esc(c['section'])}" if c.get("section") and c.get("section") != c.get("title") else ""
+    )
+    return (
+        f'<div class="cqc-closest"><div class="cqc-meta">{where}</div>'
+        f'<div class="cqc-passage">{esc(c.get("quote", ""))}</div></div>'
+    )
+
+
+def document_html(text: str, start: int, end: int) -> str:
+    """A whole stored text, escaped, line breaks kept, with text[start:end] marked (id `cqc-target`)."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    return (
+        f'<div class="cqc-doc" id="cqc-doc">{esc_lines(text[:start])}'
+        f'<mark id="cqc-target">{esc_lines(text[start:end])}</mark>{esc_lines(text[end:])}</div>'
+    )
+
+
+# Our own script, no document text in it: scroll the marked passage into the middle of its box.
+SCROLL_TO_TARGET = """<script>
+(function () {
+  let tries = 0;
+  const timer = setInterval(function () {
+    const mark = window.parent.document.getElementById("cqc-target") || document.getElementById("cqc-target");
+    if (mark || ++tries > 50) {
+      clearInterval(timer);
+      if (mark) mark.scrollIntoView({block: "center"});
+    }
+  }, 100);
+})();
+</script>"""

@@ -1,4 +1,8 @@
-"""What every page shares: settings, the model and store (loaded once per process), the assistant, errors.
+"""What every page shares: settings, the start-up (model and store, loaded once per process in the
+background), the assistant, errors.
+
+The page renders at once; `Startup` loads the model, opens the store and (on an empty store) adds the demo
+documents in a thread, saying what it is doing, and pages wait for it with that message (`progress`).
 
 The assistant comes from `assistant_factory`, a plain module attribute, so tests can swap it:
 
@@ -6,7 +10,8 @@ The assistant comes from `assistant_factory`, a plain module attribute, so tests
     runtime.assistant_factory = lambda library: FakeAssistant()
 
 or, for a separate `streamlit run` process, name one in the environment:
-`CQC_ASSISTANT_APP_FACTORY=package.module:function` (a callable taking the Library).
+`CQC_ASSISTANT_APP_FACTORY=package.module:function` (a callable taking the Library). `embedder_factory`
+(the model loader) can be swapped the same way.
 """
 
 from __future__ import annotations
@@ -14,28 +19,32 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import streamlit as st
 
-from ..answer import Assistant, Conversation
-from ..audit import AuditLog
 from ..config import Settings
-from ..embedding import Embedder, make_embedder
 from ..errors import ConfigError, CqcAssistantError
-from ..index.retriever import Filters
-from ..library import Library
-from ..models import Answer
 from . import render
+
+if TYPE_CHECKING:
+    from ..answer import Conversation
+    from ..embedding import Embedder
+    from ..index.retriever import Filters
+    from ..library import Library
+    from ..models import Answer
 
 log = logging.getLogger("cqc_assistant.app")
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 FACTORY_ENV = "CQC_ASSISTANT_APP_FACTORY"
 SEED_ENV = "CQC_ASSISTANT_SEED_DEMO"  # set to 0 to start with an empty library
+POLL_S = 1.0  # how often a waiting page looks at the start-up again
 
 
 class Answerer(Protocol):
@@ -46,13 +55,22 @@ class Answerer(Protocol):
 
 def default_assistant(library: Library) -> Answerer:
     """The real assistant: extractive, or with the configured chat model."""
+    from ..answer import Assistant
+    from ..audit import AuditLog
     from ..llm import chat_model_from_settings
 
     chat, _notice = chat_model_from_settings(library.settings)
     return Assistant(library, chat=chat, audit=AuditLog.for_settings(library.settings))
 
 
+def default_embedder(kind: str) -> Embedder:
+    from ..embedding import make_embedder
+
+    return make_embedder(kind)
+
+
 assistant_factory: Callable[[Library], Answerer] = default_assistant
+embedder_factory: Callable[[str], Embedder] = default_embedder
 
 
 def make_assistant(library: Library) -> Answerer:
@@ -67,7 +85,7 @@ def make_assistant(library: Library) -> Answerer:
     return assistant_factory(library)
 
 
-# --- the model and the store, once per process ---------------------------------------------------
+# --- the model and the store, once per process, in the background ---------------------------------
 
 
 @dataclass
@@ -78,49 +96,162 @@ class Seeded:
     errors: tuple[str, ...] = ()
 
 
-_seeded: dict[str, Seeded] = {}
+@dataclass
+class Startup:
+    """Loading the model, opening the store and adding the demo documents, in a thread; `step` says which."""
+
+    settings: Settings
+    seed: bool
+    step: str = "Starting…"
+    library: Library | None = None
+    error: BaseException | None = None
+    seeded: Seeded | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> Startup:
+        threading.Thread(target=self._run, name="cqc-startup", daemon=True).start()
+        return self
+
+    @property
+    def ready(self) -> bool:
+        return self.done.is_set()
+
+    def _run(self) -> None:
+        # Loading the model is thousands of small file reads, each giving up the GIL; with the server's threads
+        # busy meanwhile, every one then waited a full switch interval (5 ms) to resume: minutes on a busy
+        # 2-core machine. A short interval while starting keeps those waits short.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, 0.0005))
+        try:
+            self.step = "Loading the language model…"
+            embedder = embedder_factory(self.settings.embedder)
+            self.step = "Opening the library…"
+            from ..library import Library
+
+            lib = Library.open(self.settings, embedder)
+            if self.seed and not lib.documents():
+                self.seeded = seed_demo(lib, self)
+            self.step = "Getting ready to answer…"
+            _warm_up(lib)
+            self.library = lib
+        except BaseException as exc:  # noqa: BLE001 - shown on the page as one sentence
+            self.error = exc
+        finally:
+            sys.setswitchinterval(interval)
+            self.done.set()
 
 
-@st.cache_resource(show_spinner="Loading the embedding model…")
-def _embedder(kind: str) -> Embedder:
-    return make_embedder(kind)
+_startups: dict[tuple[str, str, str | None], Startup] = {}
+_startups_lock = threading.Lock()
 
 
-@st.cache_resource(show_spinner="Opening the library…")
-def _library(home: str, embedder: str, chroma_url: str | None, _settings: Settings) -> Library:
-    lib = Library.open(_settings, _embedder(embedder))
-    if not lib.documents() and os.environ.get(SEED_ENV, "1").strip().lower() not in ("0", "false", "no"):
-        seed_demo(lib)
-    return lib
+def seed_demo(lib: Library, startup: Startup | None = None) -> Seeded:
+    """Ingest the shipped demo documents (fictional Wyvernshire County Council) into an empty store,
+    counting them in `startup.step` ("Adding demo documents 2 of 4")."""
+    from ..ingest.pipeline import IngestResult, ingest
+    from ..ingest.sources import expand
+
+    files = [f for f in expand([str(DEMO_DIR)]) if isinstance(f, str)]
+    done = [0]
+
+    def progress(_r: IngestResult) -> None:
+        done[0] += 1
+        if startup is not None and done[0] < len(files):
+            startup.step = f"Adding demo documents {done[0] + 1} of {len(files)}"
+
+    if startup is not None:
+        startup.step = f"Adding demo documents 1 of {len(files)}"
+    report = ingest(lib, files, progress=progress)
+    return Seeded(report.summary(), tuple(r.error or "" for r in report.results if r.status == "failed"))
 
 
-def seed_demo(lib: Library) -> Seeded:
-    """Ingest the shipped demo documents (fictional Wyvernshire County Council) into an empty store."""
-    from ..ingest.pipeline import ingest
+def _warm_up(lib: Library) -> None:
+    """The first question pays no one-off costs: the answer code imported, the model and Chroma touched."""
+    from .. import answer, llm  # noqa: F401 - imported for their import time
+    from ..index.retriever import HybridRetriever
 
-    report = ingest(lib, [str(DEMO_DIR)])
-    done = Seeded(report.summary(), tuple(r.error or "" for r in report.results if r.status == "failed"))
-    _seeded[str(lib.settings.home)] = done
-    return done
+    try:
+        if lib.documents():
+            HybridRetriever(lib).search("adult social care", k=1)
+        else:
+            lib.embed_query("adult social care")
+    except CqcAssistantError:
+        log.warning("warm-up search failed", exc_info=True)
 
 
 def settings() -> Settings:
     return Settings.from_env()
 
 
-def library() -> Library:
-    """The process-wide library for the current settings; stops the page with one sentence on failure."""
+def startup() -> Startup:
+    """The process-wide start-up for the current settings (started on first call); a configuration error
+    stops the page with one sentence."""
     try:
         s = settings()
-        return _library(str(s.home), s.embedder, s.chroma_url, s)
     except CqcAssistantError as exc:
         show_error(exc)
         st.stop()
         raise  # unreachable: st.stop() raises
+    key = (str(s.home), s.embedder, s.chroma_url)
+    seed = os.environ.get(SEED_ENV, "1").strip().lower() not in ("0", "false", "no")
+    with _startups_lock:
+        found = _startups.get(key)
+        if found is None:
+            found = _startups[key] = Startup(s, seed).start()
+    return found
+
+
+def startups() -> list[Startup]:
+    """Every start-up of this process (tests wait on their `done`)."""
+    with _startups_lock:
+        return list(_startups.values())
+
+
+def retry_startup() -> None:
+    """Forget a failed start-up so the next run starts again (after the user fixed the cause)."""
+    with _startups_lock:
+        for key, value in list(_startups.items()):
+            if value.ready and value.library is None:
+                del _startups[key]
+
+
+def library() -> Library:
+    """The process-wide library; until it is ready the page shows what start-up is doing and stops there."""
+    boot = startup()
+    if boot.library is not None:
+        return boot.library
+    progress(boot)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def progress(boot: Startup, *, waiting: str | None = None) -> None:
+    """What start-up is doing, looked at again every POLL_S; the whole page reruns once it is done."""
+
+    @st.fragment(run_every=POLL_S if not boot.ready else None)
+    def box() -> None:
+        if boot.error is not None:
+            show_error(boot.error)
+            st.button("Try again", on_click=retry_startup, icon=":material/refresh:", key="retry-startup")
+            return
+        if boot.ready:
+            st.rerun()  # the page, now with its library
+        with st.container(key="startup-progress"):
+            st.info(boot.step + (f" {waiting}" if waiting else ""), icon=":material/hourglass_top:")
+
+    box()
 
 
 def seeded_note(lib: Library) -> Seeded | None:
-    return _seeded.get(str(lib.settings.home))
+    for boot in list(_startups.values()):
+        if boot.library is lib:
+            return boot.seeded
+    return None
+
+
+def include_demo() -> bool:
+    """The sidebar's "Include demo documents" switch."""
+    return bool(st.session_state.get("include_demo", False))
 
 
 # --- session state -------------------------------------------------------------------------------
@@ -131,12 +262,21 @@ def turns() -> list[Answer]:
 
 
 def conversation() -> Conversation:
-    return st.session_state.setdefault("conversation", Conversation())  # type: ignore[no-any-return]
+    """What a follow-up keeps; rebuilt from the turns when a saved conversation was reopened."""
+    conv: Conversation | None = st.session_state.get("conversation")
+    if conv is None:
+        from ..answer import Conversation
+        from ..index.retriever import Filters
+
+        past = turns()
+        conv = Conversation(filters=Filters(**past[-1].filters) if past else Filters(), turns=list(past))
+        st.session_state["conversation"] = conv
+    return conv
 
 
 def reset_conversation() -> None:
     st.session_state["turns"] = []
-    st.session_state["conversation"] = Conversation()
+    st.session_state["conversation"] = None
     st.session_state["selected_turn"] = None
 
 
@@ -155,7 +295,7 @@ def show_error(exc: BaseException) -> None:
     if isinstance(exc, CqcAssistantError):
         st.error(sentence(str(exc)), icon=":material/error:")
     else:
-        log.exception("unexpected error in the app")
+        log.error("unexpected error in the app", exc_info=exc)
         st.error(sentence(f"Something went wrong ({type(exc).__name__}); the details are in the server log"))
 
 

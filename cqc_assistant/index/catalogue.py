@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 from ..councils import council_token
@@ -88,6 +88,8 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(heading, body, tokenize = 'porter unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+-- The shipped demo documents (fictional Wyvernshire): left out of real work once a real document is in.
+CREATE TABLE IF NOT EXISTS demo_documents(doc_id TEXT PRIMARY KEY);
 -- A user's corrections to a document's detected facts, apart from detection and keyed by content id (no
 -- foreign key: they outlive a remove, and a re-ingest of the same content finds them again).
 CREATE TABLE IF NOT EXISTS corrections(
@@ -99,6 +101,13 @@ CREATE TABLE IF NOT EXISTS corrections(
 );
 """
 VECTOR_META_STALE = "vector_meta_stale"  # meta key: doc ids whose Chroma metadata awaits their chunk rows'
+DEMO_MARKED = "demo_marked"  # meta key: the stores made before the demo table have had their demo marked
+
+
+def is_demo_source(source: str) -> bool:
+    """A file of the package's demo folder (`cqc_assistant/demo/`), wherever the package is installed."""
+    folder = PurePath(source).parent
+    return folder.name == "demo" and folder.parent.name == "cqc_assistant"
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,7 @@ class DocRecord:
     corrected: tuple[str, ...] = ()  # the fields a user corrected (see Catalogue.corrections)
     detected: dict[str, Any] = field(default_factory=dict)  # what detection found for those fields
     not_assessed: tuple[int, ...] = ()  # quality statements the document says were not assessed
+    demo: bool = False  # one of the shipped demo documents
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,6 +151,7 @@ class DocRecord:
             "not_assessed": list(self.not_assessed),
             "corrected": list(self.corrected),
             "detected": self.detected,
+            "demo": self.demo,
         }
 
 
@@ -233,6 +244,8 @@ class Catalogue:
                 self.set_meta("schema_version", SCHEMA_VERSION)
             elif found != SCHEMA_VERSION:
                 raise StoreError(f"{path}: catalogue schema {found} is not the supported {SCHEMA_VERSION}")
+            if self.get_meta(DEMO_MARKED) is None:
+                self._mark_demo_sources()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable catalogue ({exc})") from None
 
@@ -340,7 +353,8 @@ class Catalogue:
             f"SELECT {_DOC_COLS} FROM documents WHERE status = ? ORDER BY date DESC, title", (status,)
         ).fetchall()
         fixes = self.all_corrections()
-        docs = [apply_corrections(d, fixes.get(d.doc_id, {})) for d in map(_doc, rows)]
+        demo = self._demo_rows()
+        docs = [apply_corrections(_doc(r, r[0] in demo), fixes.get(r[0], {})) for r in rows]
         if any(d.corrected for d in docs):  # a corrected date moves the document in the listing
             docs.sort(key=lambda d: d.title)
             docs.sort(key=lambda d: d.date or "", reverse=True)
@@ -358,7 +372,7 @@ class Catalogue:
             if len(matches) != 1 or len(doc_id) < 4:
                 raise NotFoundError(f"no document with id {doc_id!r} in the library (see `cqc-assistant docs`)")
             row = matches[0]
-        return self._corrected(_doc(row))
+        return self._corrected(_doc(row, row[0] in self._demo_rows()))
 
     def active_for_source(self, source: str) -> DocRecord | None:
         row = self.db.execute(
@@ -429,20 +443,54 @@ class Catalogue:
         row = self.db.execute("SELECT coalesce(sum(n_chunks), 0) FROM documents WHERE status = 'active'").fetchone()
         return int(row[0])
 
-    def councils(self) -> list[str]:
-        """Every council an active document names (read from the listing index; memoised per version)."""
-        return list(self._per_version("councils", self._councils))
+    def councils(self, *, include_demo: bool = True) -> list[str]:
+        """Every council an active document names (read from the listing index; memoised per version);
+        without `include_demo`, not those only the demo documents name once a real document is in."""
+        hidden = frozenset() if include_demo else self.hidden_demo()
+        return list(self._per_version("councils-real" if hidden else "councils", lambda: self._councils(hidden)))
 
-    def _councils(self) -> list[str]:
+    def _councils(self, hidden: frozenset[str]) -> list[str]:
         rows = self.db.execute(
-            "SELECT DISTINCT councils FROM documents WHERE status = 'active' "
+            "SELECT doc_id, councils FROM documents WHERE status = 'active' "
             "AND doc_id NOT IN (SELECT doc_id FROM corrections WHERE field = 'council')"
         ).fetchall()
         rows += self.db.execute(
-            "SELECT k.value FROM corrections k JOIN documents d ON d.doc_id = k.doc_id "
+            "SELECT d.doc_id, k.value FROM corrections k JOIN documents d ON d.doc_id = k.doc_id "
             "WHERE k.field = 'council' AND d.status = 'active'"
         ).fetchall()
-        return sorted({name for (names,) in rows for name in json.loads(names)})
+        return sorted({name for (doc_id, names) in rows if doc_id not in hidden for name in json.loads(names)})
+
+    # --- the demo documents -------------------------------------------------------------------------
+
+    def _demo_rows(self) -> set[str]:
+        return {str(r[0]) for r in self.db.execute("SELECT doc_id FROM demo_documents")}
+
+    def demo_ids(self) -> frozenset[str]:
+        """The active demo documents."""
+        return self._per_version("demo_ids", lambda: frozenset(self._demo_rows() & self._active_ids()))
+
+    def hidden_demo(self) -> frozenset[str]:
+        """The demo documents real work leaves out: all of them once any other document is active, else none
+        (a library of only the demo is searched as it is)."""
+
+        def read() -> frozenset[str]:
+            demo = self.demo_ids()
+            return demo if demo and self._active_ids() - demo else frozenset()
+
+        return self._per_version("hidden_demo", read)
+
+    def _active_ids(self) -> set[str]:
+        return {str(r[0]) for r in self.db.execute("SELECT doc_id FROM documents WHERE status = 'active'")}
+
+    def _mark_demo_sources(self) -> None:
+        """Additive migration: documents whose source is the demo folder count as demo (once per store)."""
+        with self.transaction() as db:
+            rows = db.execute("SELECT doc_id, source FROM documents").fetchall()
+            db.executemany(
+                "INSERT OR IGNORE INTO demo_documents(doc_id) VALUES (?)",
+                [(r[0],) for r in rows if is_demo_source(str(r[1]))],
+            )
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, '1')", (DEMO_MARKED,))
 
     def lexical(self, match: str, where: str, params: list[Any], limit: int) -> list[tuple[int, float]]:
         """BM25 over heading and body (heading weighted higher), restricted by a SQL filter on chunks `c`.
@@ -520,6 +568,8 @@ class Catalogue:
                     "pending", ex.text, json.dumps(list(ex.pages)),
                 ),
             )  # fmt: skip
+            if is_demo_source(source):
+                db.execute("INSERT OR IGNORE INTO demo_documents(doc_id) VALUES (?)", (doc_id,))
             db.executemany(
                 'INSERT INTO sections(doc_id, idx, title, start, "end", theme, qs, score, councils, boilerplate) '
                 "VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -569,6 +619,10 @@ class Catalogue:
             db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM sections WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM documents WHERE doc_id = ? AND status != 'active'", (doc_id,))
+            db.execute(
+                "DELETE FROM demo_documents WHERE doc_id = ? AND NOT EXISTS (SELECT 1 FROM documents WHERE doc_id = ?)",
+                (doc_id, doc_id),
+            )
 
     # --- corrections ----------------------------------------------------------------------------------
 
@@ -649,9 +703,9 @@ class Catalogue:
         return [str(r[0]) for r in rows]
 
 
-def _doc(r: tuple[Any, ...]) -> DocRecord:
+def _doc(r: tuple[Any, ...], demo: bool = False) -> DocRecord:
     return DocRecord(
         doc_id=r[0], source=r[1], title=r[2], council=r[3], councils=json.loads(r[4]), kind=r[5], date=r[6],
         date_precision=r[7], rating=r[8], percent=r[9], scores={int(k): v for k, v in json.loads(r[10]).items()},
-        content_type=r[11], n_chunks=r[12], ingested_at=r[13], status=r[14],
+        content_type=r[11], n_chunks=r[12], ingested_at=r[13], status=r[14], demo=demo,
     )  # fmt: skip

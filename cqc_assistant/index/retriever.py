@@ -42,9 +42,10 @@ class Filters:
     qs: int | None = None
     since: str | None = None
     until: str | None = None
+    include_demo: bool = False  # the demo documents too, even when real documents are in the library
 
     def active(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, "")}
+        return {k: v for k, v in asdict(self).items() if v not in (None, "") and v is not False}
 
     def describe(self) -> str:
         act = self.active()
@@ -88,10 +89,11 @@ def make_filters(
     qs: str | int | None = None,
     since: str | None = None,
     until: str | None = None,
+    include_demo: bool = False,
 ) -> Filters:
     """Validate user-facing filter values into Filters, with a clear message for each bad one."""
     if council:
-        council = resolve_council(library, council)
+        council = resolve_council(library, council, include_demo=include_demo)
     if kind:
         kind = kind.strip().lower()
         if kind not in KINDS:
@@ -101,21 +103,31 @@ def make_filters(
     s, u = parse_date(since, "since"), parse_date(until, "until")
     if s and u and s > u:
         raise QueryError(f"--since {since} is after --until {until}")
-    return Filters(council=council, kind=kind, theme=theme_n, qs=qs_n, since=s, until=u)
+    return Filters(
+        council=council, kind=kind, theme=theme_n, qs=qs_n, since=s, until=u, include_demo=bool(include_demo)
+    )
+
+
+def hidden_documents(library: Library, f: Filters) -> frozenset[str]:
+    """The documents these filters leave out whatever else they say: the demo ones once real ones are in."""
+    return frozenset() if f.include_demo else library.catalogue.hidden_demo()
 
 
 def documents_in_scope(library: Library, f: Filters) -> list[DocRecord]:
     """The documents a search under these filters can draw on (what a refusal says it searched): those
     with a chunk that passes the same filter both sides of the search apply."""
     docs = library.documents()
-    where = chunk_where(f)
+    where = chunk_where(f, hidden_documents(library, f))
     ids = CatalogueChunks(library.catalogue).doc_ids_where(where) if where else None
     return docs if ids is None else [d for d in docs if d.doc_id in ids]
 
 
-def chunk_where(f: Filters) -> dict[str, Any] | None:
-    """The filters as a Chroma `where` on chunk metadata; the lexical side runs the same one as SQL."""
+def chunk_where(f: Filters, hidden: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+    """The filters as a Chroma `where` on chunk metadata; the lexical side runs the same one as SQL.
+    `hidden`: documents left out (see `hidden_documents`)."""
     clauses: list[dict[str, Any]] = []
+    if hidden:
+        clauses.append({"doc_id": {"$nin": sorted(hidden)}})
     if f.council:
         clauses.append({f"c_{council_token(f.council)}": True})
     if f.kind:
@@ -132,21 +144,27 @@ def chunk_where(f: Filters) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
 
 
-def library_councils(library: Library) -> dict[str, str]:
-    """council key → display name, for every council a document names."""
+def library_councils(library: Library, *, include_demo: bool = False) -> dict[str, str]:
+    """council key → display name, for every council a document names (a council only the demo documents
+    name is left out once real documents are in, unless `include_demo`)."""
     out: dict[str, str] = {}
-    for name in library.catalogue.councils():
+    for name in library.catalogue.councils(include_demo=include_demo):
         out.setdefault(council_key(name), name)
     return out
 
 
-def resolve_council(library: Library, value: str) -> str:
-    known = library_councils(library)
+def resolve_council(library: Library, value: str, *, include_demo: bool = False) -> str:
+    known = library_councils(library, include_demo=include_demo)
     key = council_key(canonical_council(value) or value)
     if key in known:
         return known[key]
     names = ", ".join(sorted(known.values())) or "none yet"
-    raise QueryError(f"no documents about council {value!r} in the library (councils held: {names})")
+    demo = (
+        "; its documents are the demo ones, left out unless demo documents are included"
+        if (key in library_councils(library, include_demo=True))
+        else ""
+    )
+    raise QueryError(f"no documents about council {value!r} in the library (councils held: {names}{demo})")
 
 
 def _theme_number(value: str | int | None) -> int | None:
@@ -206,10 +224,13 @@ class HybridRetriever:
     model over both sides' ranks and scores, the council named and boilerplate, `data/ranker.json`), by
     reciprocal rank ("rrf") or by normalised scores ("convex")."""
 
-    def __init__(self, library: Library, *, fusion: str = "fitted", dense_weight: float = 0.5) -> None:
+    def __init__(
+        self, library: Library, *, fusion: str = "fitted", dense_weight: float = 0.5, include_demo: bool = False
+    ) -> None:
         self.library = library
         self.fusion = fusion
         self.dense_weight = dense_weight
+        self.include_demo = include_demo  # as if every search's Filters said so (briefings)
 
     def search(
         self, query: str, filters: Filters | None = None, k: int = 10, *, councils: Sequence[str] | None = None
@@ -261,11 +282,15 @@ class HybridRetriever:
 
     # --- the two sides -----------------------------------------------------------------------------
 
+    def _hidden(self, f: Filters) -> frozenset[str]:
+        """The documents every search leaves out (the demo ones, once real ones are in)."""
+        return frozenset() if self.include_demo else hidden_documents(self.library, f)
+
     def _lexical(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
         match = fts_query(query)
         if not match:
             return []
-        where = chunk_where(f)
+        where = chunk_where(f, self._hidden(f))
         sql = CatalogueChunks(self.library.catalogue).where_sql(where) if where else None
         if where and sql is None:
             raise AssertionError(f"filter not translated to SQL: {where}")
@@ -277,7 +302,9 @@ class HybridRetriever:
     def _dense(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
         vec = self.library.embed_query(query)
         # A similarity of zero or less carries no evidence; its order would only add noise to the fusion.
-        return [(cid, sim) for cid, sim in self.library.search_vectors(vec, n, chunk_where(f)) if sim > 0]
+        return [
+            (cid, sim) for cid, sim in self.library.search_vectors(vec, n, chunk_where(f, self._hidden(f))) if sim > 0
+        ]
 
     # --- fusion ------------------------------------------------------------------------------------
 

@@ -298,6 +298,8 @@ class VectorStore:
         if not found:
             return []
         matrix = np.asarray(got["embeddings"], dtype=np.float32)
+        if matrix.ndim != 2 or len(matrix) != len(found):  # read while another process rewrites the vectors
+            raise StoreError(f"cannot read the vector store {self.where} (its vectors are being rewritten)")
         norms = np.linalg.norm(matrix, axis=1) * (float(np.linalg.norm(vector)) or 1.0)
         sims = matrix @ np.asarray(vector, dtype=np.float32) / np.where(norms > 0, norms, 1.0)
         best = np.argsort(-sims, kind="stable")[:k]

@@ -51,6 +51,43 @@ def show_results(box: DeltaGenerator) -> None:
                 facts_panel(lib, r["doc_id"], key=f"new-{r['doc_id']}")
 
 
+def passage_view() -> None:
+    """A citation's link (`?doc=ID&start=S&end=E`): the document's stored text, the passage marked and
+    scrolled into view."""
+    params = st.query_params
+    doc_id = params.get("doc")
+    if not doc_id:
+        return
+    try:
+        doc = lib.document(doc_id)
+        text = lib.text(doc.doc_id)
+        start, end = int(params.get("start", 0)), int(params.get("end", 0))
+    except (CqcAssistantError, ValueError) as exc:
+        rt.show_error(exc if isinstance(exc, CqcAssistantError) else ValueError("the link's offsets are not numbers"))
+        return
+    if not 0 <= start <= end <= len(text):
+        st.error(f"The passage {start}–{end} is not in {doc.title} ({len(text):,} characters).")
+        return
+    with st.container(border=True, key="passage-view"):
+        head, close = st.columns([5, 1], vertical_alignment="center")
+        head.markdown(f"**{render.esc(doc.title)}**", unsafe_allow_html=True)
+        head.caption(f"Characters {start}–{end} of the stored text, marked. Document {doc.doc_id}.")
+        if close.button("Close", icon=":material/close:", key="close-passage"):
+            st.query_params.clear()
+            st.rerun()
+        rt.html(render.document_html(text, start, end))
+        st.html(render.SCROLL_TO_TARGET, unsafe_allow_javascript=True)
+
+
+def remove_demo() -> None:
+    try:
+        gone = lib.remove_demo()
+    except CqcAssistantError as exc:
+        remember([IngestResult("demo documents", "failed", error=str(exc))])
+        return
+    remember([IngestResult(d.source, "removed", d.doc_id, d.title) for d in gone])
+
+
 def add_uploads(files: list[object]) -> None:
     results: list[IngestResult] = []
     bar = st.progress(0.0, text="Adding documents…")
@@ -99,6 +136,7 @@ st.caption(
     "local news as files or web addresses; council, kind, date, rating and scores are detected on the way in."
 )
 
+passage_view()
 results_box = st.container()
 browse, add = st.tabs([":material/folder_open: Documents", ":material/upload_file: Add documents"])
 
@@ -116,6 +154,7 @@ with add:
     if submitted:
         if files:
             add_uploads(list(files))
+            st.rerun()  # the sidebar and the documents list show the new count at once
         else:
             st.warning("Choose one or more files first.")
     with st.form("url", clear_on_submit=False, border=False):
@@ -128,6 +167,7 @@ with add:
     if fetch:
         if url and is_url(url.strip()):
             add_sources([url.strip()])
+            st.rerun()
         else:
             st.warning("Enter a web address starting with http:// or https://.")
 
@@ -148,6 +188,7 @@ with browse:
                     "Scores": " ".join(f"{k}:{v}" for k, v in sorted(d.scores.items())),
                     "Chunks": d.n_chunks,
                     "Corrected": ", ".join(d.corrected),
+                    "Demo": "demo" if d.demo else "",
                     "Id": d.doc_id,
                 }
                 for d in docs
@@ -155,7 +196,26 @@ with browse:
             hide_index=True,
             width="stretch",
         )
+        demo = [d for d in docs if d.demo]
+        if demo:
+            hidden = lib.catalogue.hidden_demo()
+            with st.container(horizontal=True, vertical_alignment="center", key="demo-actions"):
+                st.caption(
+                    f"{len(demo)} demo document{'s' if len(demo) != 1 else ''} (fictional Wyvernshire)"
+                    + (
+                        ", left out of answers, briefings and scorecards unless included in the sidebar."
+                        if hidden
+                        else "."
+                    )
+                )
+                st.button(
+                    "Remove demo documents", icon=":material/delete_sweep:", key="remove-demo", on_click=remove_demo
+                )
         by_id = {d.doc_id: d for d in docs}
+        wanted = st.query_params.get("doc")
+        if wanted and wanted in by_id and st.session_state.get("_opened_from_link") != wanted:
+            st.session_state["open_doc"] = wanted
+            st.session_state["_opened_from_link"] = wanted
         chosen = st.selectbox(
             "Open a document", list(by_id), format_func=lambda i: f"{by_id[i].title} ({i})", key="open_doc"
         )
@@ -212,8 +272,8 @@ with browse:
                 try:
                     gone = lib.remove(doc.doc_id)
                     remember([IngestResult(gone.source, "removed", gone.doc_id, gone.title)])
-                    st.rerun()
                 except CqcAssistantError as exc:
-                    rt.show_error(exc)
+                    remember([IngestResult(doc.source, "failed", error=str(exc))])
+                st.rerun()
 
 show_results(results_box)

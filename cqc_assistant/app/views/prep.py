@@ -63,7 +63,7 @@ st.caption(
     "the passage it comes from."
 )
 
-councils = sorted(library_councils(lib).values())
+councils = sorted(library_councils(lib, include_demo=rt.include_demo()).values())
 if not councils:
     st.info("No council is in the library yet. Add documents on the Library page.", icon=":material/inbox:")
     st.stop()
@@ -83,7 +83,9 @@ with st.form("briefing-form", border=False), st.container(horizontal=True, verti
 if go:
     try:
         with st.spinner("Reading the library…"):
-            st.session_state["briefing"] = build_briefing(lib, str(council), None if qs == ALL else int(qs))
+            st.session_state["briefing"] = build_briefing(
+                lib, str(council), None if qs == ALL else int(qs), include_demo=rt.include_demo()
+            )
     except Exception as exc:  # noqa: BLE001 - shown as one sentence
         rt.show_error(exc)
 

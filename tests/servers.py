@@ -1,5 +1,5 @@
 """Servers on loopback for the tests and the benchmarks: `chroma run` and the Streamlit app, each started on a
-free port, waited for until it answers, and stopped. (Tests import it too: pytest puts bench/ on the path.)"""
+free port, waited for until it answers, and stopped. (Benchmarks import it from here: tests never import bench.)"""
 
 from __future__ import annotations
 
@@ -34,15 +34,21 @@ def start_chroma(path: Path, log: Path, timeout: float = 120) -> tuple[Process, 
     return _start("chroma run", cmd, log, f"http://127.0.0.1:{port}", "/api/v2/heartbeat", timeout)
 
 
-def start_app(home: Path, embedder: str, log: Path, timeout: float = 120) -> tuple[Process, str]:
-    """The Streamlit app on a free loopback port over the store `home` (no demo seeding), once it is healthy."""
+def start_app(home: Path, embedder: str, log: Path, timeout: float = 120, *, seed: bool = False) -> tuple[Process, str]:
+    """The Streamlit app on a free loopback port over the store `home` (demo seeding only with `seed`), once
+    it is healthy."""
     port = free_port()
-    env = dict(os.environ, CQC_ASSISTANT_HOME=str(home), CQC_ASSISTANT_EMBEDDER=embedder, CQC_ASSISTANT_SEED_DEMO="0")
+    env = dict(
+        os.environ,
+        CQC_ASSISTANT_HOME=str(home),
+        CQC_ASSISTANT_EMBEDDER=embedder,
+        CQC_ASSISTANT_SEED_DEMO=str(int(seed)),
+    )
     env.pop("CQC_ASSISTANT_APP_FACTORY", None)
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
     ]  # fmt: skip
     return _start("streamlit", cmd, log, f"http://127.0.0.1:{port}", "/_stcore/health", timeout, env, home.parent)
 
