@@ -91,7 +91,12 @@ def main() -> None:  # pragma: no cover - exercised through the entry point
 
 
 def open_library(
-    store: str | None, chroma_url: str | None = None, *, lazy_vectors: bool = False, embeds: bool = False
+    store: str | None,
+    chroma_url: str | None = None,
+    *,
+    lazy_vectors: bool = False,
+    embeds: bool = False,
+    backend: str = "auto",
 ) -> Library:
     """The store's library; --chroma-url (remembered by the option's callback) beats the environment.
 
@@ -108,7 +113,7 @@ def open_library(
     chroma_url = chroma_url or (ctx.meta.get("cqc_assistant.chroma_url") if ctx else None)
     if chroma_url:
         settings = settings.with_(chroma_url=chroma_url)
-    embedder = make_embedder(settings.embedder, cache_dir=settings.model_cache)
+    embedder = make_embedder(settings.embedder, cache_dir=settings.model_cache, backend=backend)
     if embeds and isinstance(embedder, MiniLMEmbedder):
         embedder.load_in_background()
     return Library.open(settings, embedder, lazy_vectors=lazy_vectors)
@@ -134,7 +139,8 @@ def ingest(inputs: tuple[str, ...], store: str | None, as_json: bool) -> None:
     from .ingest.pipeline import IngestResult
     from .ingest.pipeline import ingest as run_ingest
 
-    lib = open_library(store)
+    # Bulk embedding: PyTorch on cross-document batches is the fastest exact path here (bench/ingest.py).
+    lib = open_library(store, backend="torch")
     show_bar = not as_json and sys.stderr.isatty()
     with tqdm(total=None, disable=not show_bar, unit="doc", file=sys.stderr) as bar:
 

@@ -211,12 +211,13 @@ EMBEDDERS = ("minilm", "minilm-int8", "hash")
 BACKENDS = ("auto", "onnx", "torch")
 
 
-def make_embedder(kind: str, *, cache_dir: Path | None = None) -> Embedder:
-    """The embedder `kind` names; a model is loaded at its first use, not here."""
+def make_embedder(kind: str, *, cache_dir: Path | None = None, backend: str = "auto") -> Embedder:
+    """The embedder `kind` names; a model is loaded at its first use, not here. `backend="torch"` suits bulk
+    ingest: on full batches of long chunks PyTorch embeds faster here than ONNX Runtime (same vectors)."""
     if kind == "hash":
         return HashEmbedder()
     if kind == "minilm":
-        return MiniLMEmbedder(cache_dir=cache_dir)
+        return MiniLMEmbedder(cache_dir=cache_dir, backend=backend)
     if kind == "minilm-int8":
         return MiniLMEmbedder(quantised=True, cache_dir=cache_dir)
     raise ConfigError(f"unknown embedder {kind!r}: use {', '.join(repr(k) for k in EMBEDDERS)}")
