@@ -143,7 +143,7 @@ def main() -> None:
         "ask_mean_ms": round(1000 * dt / len(answers), 1),
     }
     # Sentence ranking on its own: where the first candidate sentence holding an expected string ranks.
-    from cqc_assistant.index.retriever import Filters
+    from cqc_assistant.filters import Filters
 
     sent_ranks = []
     for r in qa:

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from .domain import quality_statement
 from .errors import NotFoundError
-from .index.retriever import Filters
+from .filters import Filters
 from .intent import Intent
 from .library import Library
 from .models import Answer, Citation
@@ -66,7 +66,7 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
             filters=filters.active(), confidence=0.0,
         )  # fmt: skip
     cite = replace(cite, n=1, council=cite.council or council)
-    if library.catalogue.text(cite.doc_id)[cite.start : cite.end] != cite.quote:
+    if library.text(cite.doc_id)[cite.start : cite.end] != cite.quote:
         return None  # never a citation that is not the stored text; the ranker answers instead
     return Answer(
         question=intent.question, answer=f"{value}. {cite.quote} [1]", refused=False, citations=(cite,),
