@@ -108,7 +108,7 @@ def main() -> None:
         out["baseline"] = baseline(Path(args.seeds), qa, embedder)
 
     assistant = Assistant(lib)
-    texts = {d.doc_id: lib.catalogue.text(d.doc_id) for d in lib.documents()}
+    texts = lib.texts(d.doc_id for d in lib.documents())
     t = time.perf_counter()
     answers = [assistant.ask(r["q"]) for r in qa + un]
     dt = time.perf_counter() - t

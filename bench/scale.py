@@ -355,7 +355,7 @@ def child_serve(args: argparse.Namespace) -> dict[str, Any]:
         "search_parts_ms": {k: v * 1000 / max(n_search, 1) for k, v in parts["search"].items()},
         "ask_parts_ms": {k: v * 1000 / max(len(ask_ms), 1) for k, v in parts["ask"].items()},
         "maxrss_mb": _maxrss_mb(),
-        "chunks": lib.catalogue.count_chunks(),
+        "chunks": lib.count_chunks(),
     }
 
 
