@@ -20,7 +20,8 @@ from .councils import council_key
 from .domain import normalise_rating, quality_statements_named
 from .errors import QueryError
 from .facts import fact_answer
-from .index.retriever import Filters, HybridRetriever, band_words, documents_in_scope, library_councils
+from .filters import Filters
+from .index.retriever import HybridRetriever, band_words
 from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
 from .intent import Intent
 from .library import Library
@@ -29,6 +30,7 @@ from .protocols import ChatModel
 from .questions import FORM_WORDS, same_year, years_named
 from .ranker import Ranker, default_ranker, default_support, support_features
 from .rating import bands_asked
+from .scope import documents_in_scope, library_councils
 from .text import looks_like_instruction, sentences
 
 MAX_QUESTION_CHARS = 1000
@@ -104,7 +106,7 @@ class Assistant:
 
     def _ask(self, question: str, filters: Filters | None, conversation: Conversation | None) -> Answer:
         question = _validate(question)
-        if not self.library.catalogue.count_chunks():
+        if not self.library.count_chunks():
             raise QueryError("the library is empty: add documents with `cqc-assistant ingest PATH` first")
         intent = Intent.of(question, self.library)
         scoped = self._filters_for(intent, filters, conversation)
@@ -219,7 +221,7 @@ class Assistant:
         )  # fmt: skip
 
     def _candidates(self, passages: Sequence[Passage]) -> list[Candidate]:
-        texts = self.library.catalogue.texts(p.doc_id for p in passages)
+        texts = self.library.texts(p.doc_id for p in passages)
         out: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for rank, p in enumerate(passages):
@@ -244,7 +246,7 @@ class Assistant:
         qterms = _question_terms(intent, filters)
         band = _BandTerms.of(question, qterms)
         hints = band.hints
-        total, df = self.library.catalogue.document_frequencies(qterms + hints)
+        total, df = self.library.document_frequencies(qterms + hints)
         idf = {t: math.log((total + 1) / (df.get(t, 0) + 0.5)) for t in qterms + hints}
         weight = sum(idf[t] for t in qterms) or 1.0
         synonyms = synonym_pairs(question)

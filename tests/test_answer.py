@@ -26,7 +26,7 @@ from cqc_assistant.config import Settings
 from cqc_assistant.domain import quality_statements_named
 from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.errors import QueryError
-from cqc_assistant.index.retriever import Filters
+from cqc_assistant.filters import Filters
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer

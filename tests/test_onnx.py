@@ -19,7 +19,8 @@ from cqc_assistant import minilm_onnx
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import MiniLMEmbedder
 from cqc_assistant.errors import ConfigError
-from cqc_assistant.ingest.pipeline import ingest, stored_vectors
+from cqc_assistant.index.chunk_vectors import stored_vectors
+from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 
 pytestmark = pytest.mark.slow
@@ -42,7 +43,11 @@ def test_onnx_vectors_are_pytorchs_for_what_ingest_embeds(
         stored = library.vectors.collection.get(include=["embeddings"])
         onnx = dict(zip(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32), strict=True))
         library.embedder = minilm_torch  # the same texts, rebuilt from the catalogue, through PyTorch
-        torch_vectors = {i: v for ids, vs, _ in stored_vectors(library) for i, v in zip(ids, vs, strict=True)}
+        torch_vectors = {
+            i: v
+            for ids, vs, _ in stored_vectors(library.catalogue, library.embedder.embed)
+            for i, v in zip(ids, vs, strict=True)
+        }
     finally:
         library.close()
     assert minilm_torch.backend == "torch"

@@ -36,7 +36,7 @@ from . import render
 if TYPE_CHECKING:
     from ..answer import Conversation
     from ..embedding import Embedder
-    from ..index.retriever import Filters
+    from ..filters import Filters
     from ..library import Library
     from ..models import Answer
 
@@ -295,7 +295,7 @@ def conversation() -> Conversation:
     conv: Conversation | None = st.session_state.get("conversation")
     if conv is None:
         from ..answer import Conversation
-        from ..index.retriever import Filters
+        from ..filters import Filters
 
         past = turns()
         conv = Conversation(filters=Filters(**past[-1].filters) if past else Filters(), turns=list(past))
