@@ -1,8 +1,9 @@
 """Time from submitting a question in the browser to its answer being visible, with the model warm.
 
-Starts `streamlit run cqc_assistant/app/main.py` on a temporary store holding the demo documents, drives
-/usr/bin/chromium through Playwright, asks one warm-up question (not counted: it loads the model), then
-times each question from pressing Enter to the new answer being rendered. Target: p95 ≤ 1 s (extractive).
+Starts the app as `cqc-assistant ui` does (app/serve.py) on a temporary store holding the demo documents,
+drives /usr/bin/chromium (opened before the app starts, as an officer's browser is) through Playwright, asks
+one warm-up question (not counted), then times each question from pressing Enter to the new answer being
+rendered. Target: p95 ≤ 1 s (extractive).
 
     .venv/bin/python bench/ui.py                     # real MiniLM embedder, 10 questions
     .venv/bin/python bench/ui.py --embedder hash     # no model (measures the app alone)
@@ -10,7 +11,8 @@ times each question from pressing Enter to the new answer being rendered. Target
     .venv/bin/python bench/ui.py --first-start       # an empty store: the app adds the demo documents itself
 
 Also times the start: server process up, first paint (the page with its chat box, from opening it) and ready
-to answer (the example questions shown, which needs the model and the library, from the process start).
+to answer (the example questions shown, which needs the model and the library, from the process start);
+bench/startup.py reuses `time_start` for the same figures and the time to a first answer.
 Targets (issue 18): first paint ≤ 2 s; ready ≤ 5 s on a warm store, ≤ 20 s on a first start with the demo.
 """
 
