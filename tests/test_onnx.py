@@ -85,6 +85,25 @@ def test_the_export_is_cached_once_and_used_without_torch(minilm: MiniLMEmbedder
     assert np.allclose(there, minilm.embed(QUESTIONS), atol=1e-6)
 
 
+def test_a_checked_export_is_loaded_without_checking_it_again(
+    minilm: MiniLMEmbedder, model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its check passed when it was written (under a name only a checked export gets): a later start pays
+    neither the check nor the export again, and the export is not rewritten."""
+    minilm.load()
+    path = minilm_onnx.export_path(model_cache)
+    written = path.stat().st_mtime_ns
+
+    def no_check(*args: object) -> float:
+        raise AssertionError("a checked export is not checked or made again")
+
+    monkeypatch.setattr(minilm_onnx, "agreement", no_check)
+    monkeypatch.setattr(minilm_onnx, "export", no_check)
+    again = MiniLMEmbedder(cache_dir=model_cache)
+    assert np.allclose(again.embed(QUESTIONS), minilm.embed(QUESTIONS), atol=1e-6)
+    assert again.backend == "onnx" and path.stat().st_mtime_ns == written
+
+
 def test_an_export_unlike_pytorch_is_refused_and_not_retried(
     tmp_path: Path, minilm_torch: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

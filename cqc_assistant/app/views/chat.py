@@ -279,6 +279,11 @@ st.caption(
     "passages it rests on; when the library does not hold the answer, it says so and shows the closest passages."
 )
 
+# The chat box first: it is pinned to the bottom wherever it is called, and is then on the page before the
+# sidebar's conversations and filters are read.
+st.chat_input(
+    "Ask about a council, e.g. How long do people wait for an assessment?", key="question", on_submit=submitted
+)
 boot = rt.startup()
 lib = boot.library
 history.restore()
@@ -290,9 +295,6 @@ if lib is not None:
     except Exception as exc:  # noqa: BLE001 - shown as one sentence
         rt.show_error(exc)
 
-st.chat_input(
-    "Ask about a council, e.g. How long do people wait for an assessment?", key="question", on_submit=submitted
-)
 pending = st.session_state.get("pending")
 if pending and lib is not None:
     del st.session_state["pending"]
