@@ -100,6 +100,7 @@ class Assistant:
         self.retriever = retriever or HybridRetriever(library, fusion="rrf")
         self.chat = chat
         self.audit = audit
+        self._headings: dict[str, np.ndarray] = {}  # section titles embedded once (they repeat across questions)
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -245,6 +246,19 @@ class Assistant:
                 out.append(Candidate(p, rank, s, e, doc_text[s:e], opening=s < first_line))
         return out
 
+    def _heading_similarities(self, titles: set[str], qvec: np.ndarray) -> dict[str, float]:
+        """Each section title's cosine similarity to the question: what the section is about."""
+        cache = self._headings
+        vecs = {t: v for t in titles if t and (v := cache.get(t)) is not None}
+        new = sorted(t for t in titles if t and t not in vecs)
+        if new:
+            fresh = dict(zip(new, self.library.embedder.embed(new), strict=True))
+            vecs |= fresh
+            if len(cache) > 5000:
+                cache.clear()
+            cache.update(fresh)
+        return {t: max(float(v @ qvec), 0.0) for t, v in vecs.items()}
+
     def _features(self, intent: Intent, cands: list[Candidate], filters: Filters) -> None:
         """Each candidate's features for the ranker (see `ranker.FEATURES`): lexical coverage of the question's
         terms (IDF-weighted, glossary synonyms, heading context), dense similarity of the best lexical
@@ -322,15 +336,18 @@ class Assistant:
         # report's date). Words the library never uses are only the question's paraphrase.
         absent = sum(idf[t] for t in qterms if df.get(t, 0) and t not in covered | band.pointers) / weight
         # Dense similarity only for the most promising sentences: embedding is the slow part of an answer.
+        qvec = intent.vector if intent.vector is not None else self.library.embed_query(question)
         pool = sorted(cands, key=lambda c: (not c.typed, -(c.lexical + 0.1 / (1 + c.rank))))[:DENSE_POOL]
         if pool:
             vecs = self.library.embedder.embed([(_context(c) + c.text)[:400] for c in pool])
-            sims = vecs @ (intent.vector if intent.vector is not None else self.library.embed_query(question))
+            sims = vecs @ qvec
             for c, sim in zip(pool, sims, strict=True):
                 c.dense = max(float(sim), 0.0)
                 c.x["dense"], c.x["pooled"] = c.dense, 1.0
+        heading_sims = self._heading_similarities({c.passage.section for c in cands}, qvec)
         for c in cands:
             c.x["absent"] = absent
+            c.x["heading_dense"] = heading_sims.get(c.passage.section, 0.0)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ FEATURES: tuple[str, ...] = (
     "log_words",  # log of the sentence's word count
     "position",  # the sentence's place in its passage, 0 (first) to 1 (last)
     "opening",  # the sentence is on the document's first line (a title or summary line)
+    "heading_dense",  # cosine similarity of the question and the sentence's section title
 )
 # Every feature a retrieved passage has for the fitted fusion of the two sides (index/retriever.py).
 PASSAGE_FEATURES: tuple[str, ...] = (
