@@ -28,7 +28,7 @@ from .models import Answer, Citation, Passage
 from .protocols import ChatModel
 from .questions import FORM_WORDS, same_year, years_named
 from .ranker import Ranker, default_ranker, default_support, support_features
-from .rating import bands_asked
+from .rating_questions import bands_asked
 from .text import looks_like_instruction, sentences
 
 MAX_QUESTION_CHARS = 1000

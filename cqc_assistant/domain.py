@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from .errors import RatingError
 
 __all__ = [
+    "BANDS",
     "PRESS_RELEASE_TITLE",
     "RATINGS",
+    "RATING_TERMS",
     "RATING_WORDS",
     "REPORT_PAGE_LINES",
     "SCORE_LABELS",
     "QUALITY_STATEMENTS",
     "QS_DESCRIPTIONS",
     "THEMES",
+    "band_index",
     "QualityStatement",
     "Theme",
     "match_quality_statement",
@@ -172,6 +175,23 @@ QS_DESCRIPTIONS: dict[int, str] = {
 }
 
 RATINGS: tuple[str, ...] = ("Inadequate", "Requires improvement", "Good", "Outstanding")
+
+# (lowest %, highest %, rating), from CQC's table: "25 to 38%", "39 to 62%", "63 to 87%", "88% and above".
+BANDS: tuple[tuple[int, int, str], ...] = (
+    (25, 38, RATINGS[0]),
+    (39, 62, RATINGS[1]),
+    (63, 87, RATINGS[2]),
+    (88, 100, RATINGS[3]),
+)
+
+
+def band_index(percent: int) -> int:
+    """The index in BANDS of a whole percentage from 0 to 100 (anything up to 38 is the lowest band)."""
+    return next(i for i, (_low, high, _rating) in enumerate(BANDS) if percent <= high)
+
+
+# Words that speak of a rating without naming one ("rated", "the lowest grade", "which band").
+RATING_TERMS = r"ratings?|rated|grades?|bands?"
 
 # How documents write the ratings (for detection patterns): "requiring improvement", "require improvements".
 RATING_WORDS = r"(?:outstanding|good|requir(?:es|e|ing)\s+improvements?|inadequate)"

@@ -64,8 +64,9 @@ def rate(
         cqc-assistant rate --qs safeguarding=2 --qs needs=3
         cqc-assistant rate --method evidence-category 3,3,2,4 3,3,3 - 2,3,3,3
     """
-    from ..rating import parse_evidence_categories, parse_scores, rate_legacy
     from ..rating import rate as rate_scores
+    from ..rating import rate_legacy
+    from ..rating_input import parse_evidence_categories, parse_scores
     from ..rating_report import rate_lines
     from ..what_if import ways, ways_count, what_if, what_if_count
 

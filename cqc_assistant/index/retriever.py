@@ -23,7 +23,7 @@ from ..errors import QueryError, StoreError
 from ..library import CatalogueChunks, Library
 from ..models import KINDS, Passage
 from ..ranker import PASSAGE_FEATURES, default_fusion
-from ..rating import BandsAsked, bands_asked
+from ..rating_questions import BandsAsked, bands_asked
 from .catalogue import ChunkRow, DocRecord, date_num
 from .terms import STOPWORDS, expansions, tokens
 
