@@ -8,11 +8,10 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .domain import RATINGS
+from .domain import NUMBER_WORDS, ratings_named
 
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|half|dozen"
+_NUMBER_WORDS = "|".join(
+    [*sorted(NUMBER_WORDS, key=len, reverse=True), "hundred", "thousand", "million", "half", "dozen"]
 )
 _ORG_WORDS = {
     "council", "county", "city", "borough", "care", "quality", "commission", "adult", "adults", "social", "services",
@@ -39,15 +38,12 @@ class _PersonPattern:
         return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
 
 
-_RATING = re.compile(rf"\b({'|'.join(RATINGS)})\b", re.I)
-
-
 class _RatingPattern:
     """A rating given: one or two of the four ratings, not the scale listed ("outstanding, good, requires
     improvement or inadequate" explains how ratings work)."""
 
     def search(self, text: str) -> bool:
-        return 1 <= len({m.group(0).lower() for m in _RATING.finditer(text)}) <= 2
+        return 1 <= len(ratings_named(text)) <= 2
 
 
 class Finder(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .domain import match_quality_statement
+from .domain import RATING_VERB, match_quality_statement
 from .index.catalogue import DocRecord, SectionRecord
 from .models import Citation
 
@@ -20,7 +20,7 @@ _LIST_LINE = re.compile(
 _MAX_LIST_LINE = 200
 _MAX_LABEL_WORDS = 16
 _PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
-_RATING_CUE = re.compile(r"\brat(?:e|ed|es|ing)\b", re.I)
+_RATING_CUE = re.compile(rf"\b{RATING_VERB}\b", re.I)
 
 
 def _lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:

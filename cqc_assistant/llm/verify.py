@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..domain import CQC_PEOPLE, NUMBER_WORDS, ratings_named
 from ..index.terms import content_terms
 from ..models import Passage
 from ..text import looks_like_instruction, sentences
@@ -16,20 +17,9 @@ __all__ = ["MIN_COVERAGE", "Evidence", "Verdict", "verify_sentence"]
 
 MIN_COVERAGE = (3, 5)  # a supporting sentence holds at least 3/5 of the answer sentence's content words
 
-_RATING = re.compile(r"\b(outstanding|good|inadequate|requir(?:es|ed|ing|e)\s+improvement)\b", re.I)
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n't\b", re.I)
-_CQC = re.compile(r"\bCQC\b|\bCare Quality Commission\b|\binspectors?\b", re.I)
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        re.split(
-            r"\s+",
-            "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-            "fifteen sixteen seventeen eighteen nineteen twenty",
-        )
-    )
-} | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80"}
+_CQC = re.compile(CQC_PEOPLE, re.I)
 
 
 def _numbers(text: str, *, words: bool = False) -> set[str]:
@@ -40,12 +30,8 @@ def _numbers(text: str, *, words: bool = False) -> set[str]:
             n = n.rstrip("0").rstrip(".")
         out.add(n)
     if words:
-        out |= {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+        out |= {str(NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS}
     return out
-
-
-def _ratings(text: str) -> set[str]:
-    return {"requires improvement" if r.lower().startswith("requir") else r.lower() for r in _RATING.findall(text)}
 
 
 @dataclass(frozen=True)
@@ -79,7 +65,7 @@ class Evidence:
                     i,
                     j,
                     frozenset(content_terms(s)),
-                    frozenset(_ratings(s)),
+                    frozenset(ratings_named(s)),
                     bool(_NEGATION.search(s)),
                     bool(_CQC.search(s)),
                 )  # fmt: skip
@@ -104,7 +90,7 @@ def verify_sentence(sentence: str, cites: Sequence[int], evidence: Sequence[Evid
         return Verdict(reason="out_of_range")
     terms = set(content_terms(sentence))
     need = -(-MIN_COVERAGE[0] * len(terms) // MIN_COVERAGE[1])
-    ratings, numbers = _ratings(sentence), _numbers(sentence)
+    ratings, numbers = ratings_named(sentence), _numbers(sentence)
     negated, cqc = bool(_NEGATION.search(sentence)), bool(_CQC.search(sentence))
     verdict = Verdict()
     for n in valid:
