@@ -4,11 +4,11 @@ quotes, as offsets into the stored text (so every quote is exactly `stored_text[
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from .domain import RATING_VERB, match_quality_statement
 from .index.catalogue import DocRecord, SectionRecord
 from .models import Citation
+from .text import paragraphs
 
 __all__ = ["span_citation", "locate_score_lines", "percent_span", "rating_span", "score_line"]
 
@@ -21,23 +21,6 @@ _MAX_LIST_LINE = 200
 _MAX_LABEL_WORDS = 16
 _PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
 _RATING_CUE = re.compile(rf"\b{RATING_VERB}\b", re.I)
-
-
-def _lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
-    """(start, end) of each non-blank line in text[start:end], trimmed of surrounding whitespace."""
-    stop = len(text) if end is None else end
-    pos = start
-    while pos < stop:
-        nl = text.find("\n", pos, stop)
-        line_end = stop if nl == -1 else nl
-        a, b = pos, line_end
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if a < b:
-            yield a, b
-        pos = line_end + 1
 
 
 def _sentence(text: str, a: int, b: int) -> tuple[int, int]:
@@ -79,7 +62,7 @@ def locate_score_lines(text: str, scores: dict[int, int]) -> dict[int, tuple[int
     if not scores:
         return {}
     candidates: list[tuple[int, int, str, int, int]] = []  # start, end, label, score, line number
-    for n, (a, b) in enumerate(_lines(text)):
+    for n, (a, b) in enumerate(paragraphs(text)):
         found = _list_line(text, a, b)
         if found:
             candidates.append((a, b, found[0], found[1], n))
@@ -146,7 +129,7 @@ def span_citation(
 
 def rating_span(text: str, rating: str) -> tuple[int, int] | None:
     word = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in rating.split()) + r"\b", re.I)
-    for a, b in _lines(text):
+    for a, b in paragraphs(text):
         line = text[a:b]
         for m in word.finditer(line):
             if _RATING_CUE.search(line):

@@ -46,13 +46,7 @@ def paragraphs(text: str, start: int = 0, end: int | None = None) -> Iterator[tu
     """Non-blank lines (or blank-line separated blocks) as (start, end), trimmed of surrounding space."""
     end = len(text) if end is None else end
     for m in re.finditer(r"[^\n]+", text[start:end]):
-        s, e = start + m.start(), start + m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            yield s, e
+        yield from _trim(text, start + m.start(), start + m.end())
 
 
 # A line broken only to fit the page (PDF text, hard-wrapped Markdown) stops mid-sentence: the next line
