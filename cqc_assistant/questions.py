@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .domain import NUMBER_WORDS, ratings_named
+from .domain import NUMBER_WORDS, RATINGS
 
 _NUMBER_WORDS = "|".join(
     [*sorted(NUMBER_WORDS, key=len, reverse=True), "hundred", "thousand", "million", "half", "dozen"]
@@ -38,12 +38,17 @@ class _PersonPattern:
         return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
 
 
+# The four ratings as named (domain.RATINGS), as the fitted ranker learned them; `domain.ratings_named` also
+# reads "requiring improvement" and the like.
+_RATING = re.compile(rf"\b({'|'.join(RATINGS)})\b", re.I)
+
+
 class _RatingPattern:
     """A rating given: one or two of the four ratings, not the scale listed ("outstanding, good, requires
     improvement or inadequate" explains how ratings work)."""
 
     def search(self, text: str) -> bool:
-        return 1 <= len(ratings_named(text)) <= 2
+        return 1 <= len({m.group(0).lower() for m in _RATING.finditer(text)}) <= 2
 
 
 class Finder(Protocol):
