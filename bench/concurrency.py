@@ -101,7 +101,7 @@ def main() -> int:
     t0 = time.perf_counter()
     ingest(setup, [str(folder)])
     build_s = time.perf_counter() - t0
-    n_chunks = setup.catalogue.count_chunks()
+    n_chunks = setup.count_chunks()
     setup.close()
 
     stop = threading.Event()

@@ -82,7 +82,7 @@ def open_store(embedder_name: str = "minilm") -> Any:
 
     fresh = not (STORE / "catalogue.sqlite3").exists()
     lib = Library.open(Settings.from_env(store=str(STORE)), make_embedder(embedder_name))
-    if fresh or not lib.catalogue.count_chunks():
+    if fresh or not lib.count_chunks():
         t = time.perf_counter()
         ingest(lib, [str(c) for c, _, _ in SETS.values()])
         print(f"# ingested the CV store in {time.perf_counter() - t:.0f} s", flush=True)
@@ -170,7 +170,7 @@ def by_fold(qs: list[Question], values: list[Any]) -> list[list[Any]]:
 def answer_rows(lib: Any, qs: list[Question], answers_: list[Any]) -> list[tuple[Question, bool, bool]]:
     """(question, refused, hit): a hit is an exact citation from the question's document holding an expect string."""
     ids = doc_ids(lib)
-    texts = {d.doc_id: lib.catalogue.text(d.doc_id) for d in lib.documents()}
+    texts = lib.texts(d.doc_id for d in lib.documents())
     rows = []
     for qn, a in zip(qs, answers_, strict=True):
         hit = False

@@ -108,7 +108,7 @@ def main() -> None:
         out["baseline"] = baseline(Path(args.seeds), qa, embedder)
 
     assistant = Assistant(lib)
-    texts = {d.doc_id: lib.catalogue.text(d.doc_id) for d in lib.documents()}
+    texts = lib.texts(d.doc_id for d in lib.documents())
     t = time.perf_counter()
     answers = [assistant.ask(r["q"]) for r in qa + un]
     dt = time.perf_counter() - t
@@ -143,7 +143,7 @@ def main() -> None:
         "ask_mean_ms": round(1000 * dt / len(answers), 1),
     }
     # Sentence ranking on its own: where the first candidate sentence holding an expected string ranks.
-    from cqc_assistant.index.retriever import Filters
+    from cqc_assistant.filters import Filters
 
     sent_ranks = []
     for r in qa:

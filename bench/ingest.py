@@ -72,7 +72,7 @@ def run_way(way: str, embedders: dict[str, Any], inputs: list[Path], work: Path)
         t0 = time.perf_counter()
         report = pipeline.ingest(lib, [str(p) for p in inputs])
         seconds = time.perf_counter() - t0
-        got = lib.vectors.collection.get(include=["embeddings"])
+        got = lib.vector_page(0, lib.vector_count(), ["embeddings"])
         vectors = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
     finally:
         pipeline.BATCH_CHUNKS = batch

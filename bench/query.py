@@ -43,7 +43,7 @@ def measure(lib, questions: list[str]) -> dict[str, float]:
         assistant.ask(q)
         ask_ms.append(1000 * (time.perf_counter() - t))
     return {
-        "chunks": lib.catalogue.count_chunks(),
+        "chunks": lib.count_chunks(),
         "search_p50_ms": round(statistics.median(search_ms), 1),
         "search_p95_ms": round(pct(search_ms, 0.95), 1),
         "ask_p50_ms": round(statistics.median(ask_ms), 1),

@@ -253,9 +253,10 @@ def child_serve(args: argparse.Namespace) -> dict[str, Any]:
     from cqc_assistant.answer import Assistant
     from cqc_assistant.config import Settings
     from cqc_assistant.index.catalogue import Catalogue
-    from cqc_assistant.index.retriever import HybridRetriever, make_filters
+    from cqc_assistant.index.retriever import HybridRetriever
     from cqc_assistant.index.vectors import COLLECTION, VectorStore
-    from cqc_assistant.library import CatalogueChunks, Library
+    from cqc_assistant.library import Library
+    from cqc_assistant.scope import make_filters
 
     t_import = time.perf_counter()
     emb = make_embedder(args.embedder)
@@ -269,7 +270,6 @@ def child_serve(args: argparse.Namespace) -> dict[str, Any]:
             collection=COLLECTION,
         )  # fmt: skip
         catalogue = Catalogue(store / "catalogue.sqlite3")
-        vectors.lookup = CatalogueChunks(catalogue)  # as Library.open wires it
         lib = Library(settings=settings, embedder=emb, catalogue=catalogue, vectors=vectors)
     else:
         lib = Library.open(settings, emb)
@@ -355,7 +355,7 @@ def child_serve(args: argparse.Namespace) -> dict[str, Any]:
         "search_parts_ms": {k: v * 1000 / max(n_search, 1) for k, v in parts["search"].items()},
         "ask_parts_ms": {k: v * 1000 / max(len(ask_ms), 1) for k, v in parts["ask"].items()},
         "maxrss_mb": _maxrss_mb(),
-        "chunks": lib.catalogue.count_chunks(),
+        "chunks": lib.count_chunks(),
     }
 
 

@@ -9,6 +9,12 @@ Every run is a new process (the operating system's file cache is warm, as it is 
 command); `remove` runs on a fresh copy of the store each time (the copy is not timed). Targets (issue 18):
 `docs --json` <= 0.6 s, `--help` <= 0.3 s, `search` <= 2.5 s, `ask` <= 3 s. The embedding model's ONNX export
 must already be in the model cache (`python -m cqc_assistant.minilm_onnx`), as scripts/setup.sh leaves it.
+
+Then the app (this checkout's, not `--code`'s; skipped by `--no-app` or without Chromium), started as
+`cqc-assistant ui` starts it on a copy of the store with the browser already open (bench/ui.py's
+`time_start`), N times each way: first paint and ready to answer (example questions shown), and, in runs of
+their own, first answer (a question asked the moment the chat box shows, until its answer is on the page).
+Targets: first paint <= 2 s, ready <= 5 s.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 DEV2 = REPO.parent / "shared" / "corpus" / "dev2"
 SEARCH = "occupational therapy waiting"
 QUESTION = "How long do people wait for an occupational therapy assessment?"
+CHROMIUM = "/usr/bin/chromium"
 TARGETS = {"--help": 0.3, "docs --json": 0.6, "search": 2.5, "ask": 3.0}
+APP_TARGETS = {"first_paint_s": 2.0, "ready_s": 5.0}
 
 
 def commands(doc_id: str) -> list[tuple[str, list[str]]]:
@@ -84,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, help="a store holding the dev2 documents (default: build one)")
     parser.add_argument("--runs", type=int, default=5, help="runs of each command (the median is shown)")
     parser.add_argument("--code", type=Path, help="time this checkout's package instead (put first on PYTHONPATH)")
-    parser.add_argument("--only", help="comma-separated labels to time (default: all)")
+    parser.add_argument("--only", help="comma-separated labels to time, 'app' for the app (default: all)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--no-app", action="store_true", help="time the commands only, not the app")
     args = parser.parse_args(argv)
 
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -139,9 +148,11 @@ def main(argv: list[str] | None = None) -> int:
                     "target_s": TARGETS.get(label),
                 }
             )
+        timed = not (args.no_app or args.code or (wanted and "app" not in wanted)) and Path(CHROMIUM).exists()
+        app = time_app(store, work, args.runs) if timed else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"documents": len(docs), "runs": args.runs, "code": str(code), "commands": rows}
+    result = {"documents": len(docs), "runs": args.runs, "code": str(code), "commands": rows, "app": app}
     if args.json:
         print(json.dumps(result))
         return 0
@@ -153,7 +164,38 @@ def main(argv: list[str] | None = None) -> int:
             target += "  ok" if r["wall_s"] <= r["target_s"] else "  MISSED"
         cells = f"{r['wall_s']:8.3f} {r['wall_min_s']:8.3f} {r['cpu_s']:8.3f} {r['peak_rss_mb']:12.1f}"
         print(f"{r['command']:14} {cells}  {target}")
+    if app:
+        print(f"app (median of {args.runs} starts each way, from the process launch unless said)")
+        for key, label in APP_LABELS.items():
+            target = f"<= {APP_TARGETS[key]} s" if key in APP_TARGETS else ""
+            if target:
+                target += "  ok" if app[key] <= APP_TARGETS[key] else "  MISSED"
+            print(f"  {label:38} {app[key]:6.2f} s  {target}")
     return 0
+
+
+APP_LABELS = {
+    "server_up_s": "server answers",
+    "first_paint_s": "first paint (from opening the page)",
+    "ready_s": "ready to answer (examples shown)",
+    "first_answer_s": "first answer (asked at first paint)",
+}
+
+
+def time_app(store: Path, work: Path, runs: int) -> dict[str, float]:
+    """Median start-up figures of the app over `runs` starts each way, each on a fresh copy of the store."""
+    from ui import time_start  # bench/ui.py, beside this script
+
+    seen: dict[str, list[float]] = {}
+    for i in range(runs):
+        for question in (None, QUESTION):
+            home = work / f"app-{i}-{question is not None}" / "store"
+            shutil.copytree(store, home)
+            got = time_start(home, "minilm", home.parent / "streamlit.log", question=question)
+            for key, value in got.items():
+                seen.setdefault(key, []).append(value)
+            shutil.rmtree(home.parent, ignore_errors=True)
+    return {key: round(statistics.median(seen[key]), 2) for key in APP_LABELS if key in seen}
 
 
 if __name__ == "__main__":

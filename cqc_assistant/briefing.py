@@ -18,10 +18,12 @@ from .briefing_model import Briefing, BriefingLine, StatementBriefing
 from .councils import council_key
 from .domain import QUALITY_STATEMENTS, SCORE_LABELS, QualityStatement, quality_statement
 from .errors import CqcAssistantError, QueryError
-from .index.catalogue import SectionRecord
-from .index.retriever import Filters, HybridRetriever, library_councils, resolve_council
+from .filters import Filters
+from .index.records import SectionRecord
+from .index.retriever import HybridRetriever
 from .library import Library
 from .models import Citation, Passage
+from .scope import library_councils, resolve_council
 from .scorecard import build_scorecard
 from .text import sentences
 
@@ -162,7 +164,7 @@ class _Collector:
 
     def text(self, doc_id: str) -> str:
         if doc_id not in self._texts:
-            self._texts[doc_id] = self.library.catalogue.text(doc_id)
+            self._texts[doc_id] = self.library.text(doc_id)
         return self._texts[doc_id]
 
     def sections(self, doc_id: str) -> list[SectionRecord]:
@@ -380,7 +382,7 @@ def build_briefing(
 
     Raises QueryError for an unknown council or quality statement, or an empty library.
     """
-    if not library.catalogue.count_chunks():
+    if not library.count_chunks():
         raise QueryError("the library is empty: add documents before preparing a briefing")
     if not (council or "").strip():
         raise QueryError("choose a council for the briefing")

@@ -1,5 +1,5 @@
-"""Facts first: a question for a quality statement's score or the overall rating is answered from the facts
-detected at ingest (the scorecard: each fact with the passage that states it), cited to that passage exactly.
+"""Facts first: a question for a quality statement's score is answered from the facts detected at ingest
+(the scorecard: each fact with the passage that states it), cited to that passage exactly.
 When the library lacks the fact for that council, the answer says which fact is missing and cites nothing.
 """
 
@@ -9,21 +9,22 @@ from dataclasses import replace
 
 from .domain import quality_statement
 from .errors import NotFoundError
-from .index.retriever import Filters
+from .filters import Filters
 from .intent import Intent
 from .library import Library
-from .models import Answer, Citation
+from .models import Answer
 from .scorecard import build_scorecard
 
 # A quality statement is taken from the question's meaning only when it is this close (cosine) to the
-# statement's description; a question that names one needs no threshold.
+# statement's description; a question that names one needs no threshold. Chosen by grouped cross-validation
+# over 0.30-0.50 (bench/eval.py --cv's folds each chose 0.30 or 0.35; the held-out figures differ by 0.003).
 QS_MEANING_MIN = 0.35
 
 
-def asked_fact(intent: Intent) -> tuple[str, int | None] | None:
+def asked_fact(intent: Intent) -> tuple[str, int] | None:
     """("score", qs) when the question asks for a quality statement's score, else None. (The overall rating is
-    left to the ranker: with detection as it stands, answering it from the scorecard refused more questions
-    the documents answer than it gained, under cross-validation.)"""
+    left to the ranker: answering it from the scorecard's stated figures lowered the held-out cited-hit by 0.015,
+    because a question about a press release is then cited to the report page.)"""
     if intent.kind == "score":
         qs = min(intent.qs) if intent.qs else None
         if qs is None and intent.qs_similarity and max(intent.qs_similarity) >= QS_MEANING_MIN:
@@ -39,34 +40,25 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
     council = filters.council or (intent.councils[0] if len(intent.councils) == 1 else None)
     if fact is None or council is None:
         return None
-    what, qs = fact
+    _, qs = fact
     try:
         card = build_scorecard(library).council(council)
     except NotFoundError:
-        card = None
-    cite: Citation | None = None
-    value = ""
-    if what == "score" and qs is not None:
-        name = quality_statement(qs).name
+        card = None  # nothing stated for this council: the fact is missing all the same
+    name = quality_statement(qs).name
+    entry = next((e for e in card.entries if e.qs == qs), None) if card else None
+    cite = entry.citation if entry is not None and entry.score is not None else None
+    if entry is None or entry.score is None or cite is None:
+        # Refusing here rather than searching was measured: under cross-validation it refused 3% more of the
+        # questions the documents do not answer, at one more false refusal in 323 (README "How it works").
         missing = f"The library states no score for {name} (quality statement {qs}) for {council}."
-        entry = next((e for e in card.entries if e.qs == qs), None) if card else None
-        if entry is not None and entry.score is not None:
-            cite, value = entry.citation, f"{name}: {entry.score}"
-    else:
-        missing = f"The library states no overall rating for {council}."
-        for f in card.stated if card else ():
-            if f.rating and f.rating_citation is not None:
-                cite, value = f.rating_citation, f"Overall rating: {f.rating}"
-                break
-    if cite is None and card is None:
-        return None  # no stated scores for this council at all: the ranker looks in its documents
-    if cite is None:
         return Answer(
             question=intent.question, answer=f"The library does not say. {missing}", refused=True,
             filters=filters.active(), confidence=0.0,
         )  # fmt: skip
+    value = f"{name}: {entry.score}"
     cite = replace(cite, n=1, council=cite.council or council)
-    if library.catalogue.text(cite.doc_id)[cite.start : cite.end] != cite.quote:
+    if library.text(cite.doc_id)[cite.start : cite.end] != cite.quote:
         return None  # never a citation that is not the stored text; the ranker answers instead
     return Answer(
         question=intent.question, answer=f"{value}. {cite.quote} [1]", refused=False, citations=(cite,),

@@ -1,6 +1,7 @@
 """The library: one store directory holding the SQLite catalogue (with the lexical index) and Chroma.
 
-`Library.open(settings, embedder)` is the one way in; the CLI, the app and the tests all go through it.
+`Library.open(settings, embedder)` is the one way in; the CLI, the app and the tests all go through it,
+and every read and write of the stores goes through its methods (the stores themselves live in `index/`).
 """
 
 from __future__ import annotations
@@ -10,23 +11,25 @@ import fcntl
 import os
 import re
 import shutil
-import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from .config import Settings
 from .embedding import Embedder, Vector
 from .errors import QueryError, StoreError, StoreLockedError
-from .index.catalogue import Catalogue, DocRecord, SectionRecord
-from .index.corrected import CORRECTABLE
-from .index.vectors import COLLECTION, VectorStore
+from .filters import Filters
+from .index.catalogue import Catalogue
+from .index.chunk_vectors import stored_vectors
+from .index.corrected import CORRECTABLE, fact
+from .index.integrity import CatalogueState
+from .index.records import ChunkRow, DocRecord, SectionRecord
+from .index.store_open import REBUILDING, WRITTEN, open_store
+from .index.vectors import VectorStore
+from .models import Chunk, DocMeta, Extracted, Section
 
-REBUILDING = "vectors_rebuilding"  # catalogue meta key, set while the vectors are rebuilt from the catalogue
-WRITTEN = "vectors_written"  # catalogue meta key: a new token each time a writer is done changing the vectors
 DEGRADED = (
     "Answered from the keyword index only: the vector index could not be brought up to date ({}). "
     "If this persists, restart the app or run `cqc-assistant check --repair`."
@@ -59,6 +62,8 @@ class Library:
         self._vector_problem: str | None = None  # why the last refresh failed
         self._announced = False  # this writer has told readers it writes vectors
         self.refreshes = 0  # how often this library brought its view of the vectors up to date
+        if vectors is not None:
+            vectors.on_write = self._announce
 
     @property
     def vectors(self) -> VectorStore:
@@ -88,62 +93,10 @@ class Library:
         `lazy_vectors`: for a caller that may not touch the vectors (listing documents), an existing store's
         vector store is opened, and checked, at its first use: Chroma costs ~2 s to import and open.
         """
-        home = settings.home
-        cat_path = home / "catalogue.sqlite3"
-        url = settings.chroma_url
-        recorded, has_docs, written = _peek(cat_path)
-        store_id = (recorded or uuid.uuid4().hex[:16]) if url else None
-        elsewhere = (
-            f"the catalogue in {home} lists documents, but the Chroma collection {{}} is empty: their "
-            "vectors are elsewhere (the embedded store or another server). Point CQC_ASSISTANT_CHROMA_URL "
-            "at the server that holds them, or ingest into a fresh --store"
+        catalogue, vectors, open_vectors = open_store(
+            settings.home, settings.chroma_url, embedder, lazy_vectors=lazy_vectors
         )
-
-        def vector_store(sid: str | None, token: str | None) -> VectorStore:
-            if has_docs and not url and not (home / "chroma").is_dir():
-                raise StoreError(elsewhere.format(f"{COLLECTION!r} in {home / 'chroma'}"))
-            return VectorStore(
-                home / "chroma",
-                embedder_name=embedder.name,
-                dimension=embedder.dimension,
-                url=url,
-                collection=server_collection(sid) if sid else COLLECTION,
-                written=token,
-            )
-
-        def attach(vectors: VectorStore, catalogue: Catalogue, token: str | None) -> VectorStore:
-            """The checks that need both sides; the store to use (another process's, when it claimed first)."""
-            if has_docs and _looks_empty(vectors) and catalogue.get_meta(REBUILDING) is None:
-                if url and recorded is None:  # made just now, for nothing: take it away again
-                    vectors.client.delete_collection(vectors.name)
-                raise StoreError(elsewhere.format(vectors.where))
-            if store_id is not None:
-                catalogue.db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (store_id,))
-                claimed = catalogue.get_meta("store_id")
-                if claimed != store_id:  # another process created this store at the same moment
-                    vectors = vector_store(claimed, token)
-            vectors.lookup = CatalogueChunks(catalogue)
-            return vectors
-
-        if lazy_vectors and cat_path.is_file():  # a new store is checked now: a bad URL must write nothing
-            cat = Catalogue(cat_path)
-
-            def open_vectors() -> VectorStore:
-                token = cat.get_meta(WRITTEN)  # read first: the view opened next has at least these writes
-                return attach(vector_store(store_id, token), cat, token)
-
-            return cls(settings, embedder, cat, open_vectors=open_vectors)
-        vectors = vector_store(store_id, written)
-        home.mkdir(parents=True, exist_ok=True)
-        catalogue = Catalogue(cat_path)
-        try:
-            vectors = attach(vectors, catalogue, written)
-        except BaseException:
-            catalogue.close()
-            raise
-        library = cls(settings, embedder, catalogue, vectors)
-        vectors.on_write = library._announce
-        return library
+        return cls(settings, embedder, catalogue, vectors, open_vectors=open_vectors)
 
     def close(self) -> None:
         self.catalogue.close()
@@ -216,7 +169,7 @@ class Library:
         try:
             n = self.vectors.count()
             for offset in sorted({0, n // 2}):
-                page = self.vectors.collection.get(include=["embeddings"], limit=64, offset=offset)
+                page = self.vectors.page(offset, 64, ["embeddings"])
                 vectors = page["embeddings"]
                 if len(page["ids"]) and (vectors is None or len(vectors) != len(page["ids"])):
                     return False
@@ -230,15 +183,13 @@ class Library:
         Call under the writer lock. A rebuild cut short is marked in the catalogue and redone by the next
         writer (and `open` does not take its empty collection for vectors kept elsewhere).
         """
-        from .ingest.pipeline import stored_vectors
-
         self.catalogue.set_meta(REBUILDING, "1")
         self._announce()
         chroma_dir = self.settings.home / "chroma"
         embedded = self.settings.chroma_url is None and chroma_dir.is_dir()
         old_segments = [p for p in chroma_dir.iterdir() if p.is_dir()] if embedded else []
         with contextlib.suppress(Exception):  # already gone is fine; a real failure shows when re-adding
-            self.vectors.client.delete_collection(self.vectors.name)
+            self.vectors.drop()
         for segment in old_segments:  # the damaged index files Chroma leaves behind
             shutil.rmtree(segment, ignore_errors=True)
         self.vectors = VectorStore(
@@ -249,14 +200,13 @@ class Library:
             collection=self.vectors.name,
             written=self.vectors.seen,
         )
-        self.vectors.lookup = CatalogueChunks(self.catalogue)
         self.vectors.on_write = self._announce
         self._vector_problem = None
         n = 0
-        for ids, vectors, metadatas in stored_vectors(self):
+        for ids, vectors, metadatas in stored_vectors(self.catalogue, self.embedder.embed):
             self.vectors.add(ids, vectors, metadatas)
             n += len(ids)
-        self.catalogue.db.execute("DELETE FROM meta WHERE key = ?", (REBUILDING,))
+        self.catalogue.delete_meta(REBUILDING)
         return n
 
     # --- reads --------------------------------------------------------------------------------------
@@ -298,22 +248,35 @@ class Library:
             except StoreError as exc:
                 self._vector_problem = str(exc)
 
-    def search_vectors(self, vector: Vector, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        """The dense side of a search. A read that fails (a view left stale by another process's writes, a
+    def search_vectors(
+        self, vector: Vector, k: int, filters: Filters, hidden: frozenset[str] = frozenset()
+    ) -> list[tuple[str, float]]:
+        """The dense side of a search: the k nearest chunks `filters` let through (`hidden`: documents left
+        out), as (chunk id, similarity). A read that fails (a view left stale by another process's writes, a
         collection rebuilt meanwhile) is retried once on a fresh view; a second failure raises StoreError,
         which the search turns into a lexical-only answer marked degraded (`degraded`)."""
         problem = self._vector_problem
         if problem is not None:
             raise StoreError(problem)
+        where, check = filters.to_chroma(hidden), self.catalogue.filtered_chunks(filters, hidden)
         view = self.vectors.client
         try:
-            return self.vectors.query(vector, k, where)
+            return self.vectors.query(vector, k, where, check)
         except StoreError:
             token = self.catalogue.get_meta(WRITTEN)
             with self._refresh_lock:
                 self.vectors.refresh(token, failed=view)
                 self.refreshes += 1
-            return self.vectors.query(vector, k, where)
+            return self.vectors.query(vector, k, where, check)
+
+    def search_lexical(
+        self, match: str, filters: Filters, k: int, hidden: frozenset[str] = frozenset()
+    ) -> list[tuple[str, float]]:
+        """The lexical side: the k best BM25 matches of the FTS5 query `match` that `filters` let through,
+        as (chunk id, score)."""
+        hits = self.catalogue.lexical(match, filters, k, hidden)
+        rows = self.catalogue.chunks_by_rowid([r for r, _ in hits])
+        return [(rows[r].chunk_id, s) for r, s in hits if r in rows]
 
     def degrade(self, exc: StoreError) -> None:
         """Record, for the question this thread is answering, that its dense side could not be read."""
@@ -334,6 +297,8 @@ class Library:
             self._query_vectors[text] = vec
         return vec
 
+    # --- reads of the catalogue (the one gate to it) ----------------------------------------------------
+
     def documents(self) -> list[DocRecord]:
         return self.catalogue.documents()
 
@@ -352,6 +317,72 @@ class Library:
     def corrections(self, doc_id: str) -> dict[str, Any]:
         """A document's (id or unique prefix) corrected fields → values; detection's are `document().detected`."""
         return self.catalogue.corrections(self.catalogue.document(doc_id).doc_id)
+
+    def texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """Stored texts by doc_id (full ids; any status)."""
+        return self.catalogue.texts(doc_ids)
+
+    def stored(self, doc_id: str) -> DocRecord | None:
+        """The version with this exact id, whatever its status (pending, active, deleting), else None."""
+        return self.catalogue.has(doc_id)
+
+    def count_chunks(self) -> int:
+        """Chunks of active documents (0: nothing to search)."""
+        return self.catalogue.count_chunks()
+
+    def councils(self, *, include_demo: bool = True) -> list[str]:
+        """Every council an active document names (see Catalogue.councils)."""
+        return self.catalogue.councils(include_demo=include_demo)
+
+    def hidden_demo(self) -> frozenset[str]:
+        """The demo documents real work leaves out (all once a real document is in; else none)."""
+        return self.catalogue.hidden_demo()
+
+    def doc_ids_passing(self, filters: Filters, hidden: frozenset[str] = frozenset()) -> set[str] | None:
+        """The documents with a chunk `filters` let through; None when they let everything through."""
+        return self.catalogue.doc_ids_passing(filters, hidden)
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRow]:
+        """The rows of those of `chunk_ids` that belong to active documents."""
+        return self.catalogue.chunks_by_chunk_id(chunk_ids)
+
+    def council_keys(self, chunk_ids: Iterable[str]) -> dict[str, set[str]]:
+        """The council tokens each chunk is about."""
+        return self.catalogue.council_keys(chunk_ids)
+
+    def document_frequencies(self, stems: list[str]) -> tuple[int, dict[str, int]]:
+        """(number of chunks, chunks containing each stemmed term): the IDF behind answer scoring."""
+        return self.catalogue.document_frequencies(stems)
+
+    # --- what a consistency check reads -------------------------------------------------------------------
+
+    def inspect_catalogue(self, *, settled: bool = False) -> CatalogueState:
+        return self.catalogue.inspect(settled=settled)
+
+    def catalogue_counts(self) -> dict[str, int]:
+        return self.catalogue.counts()
+
+    def chunk_ids(self) -> set[str]:
+        """Every chunk row's id, whatever its document's status."""
+        return self.catalogue.all_chunk_ids()
+
+    def unfinished(self) -> list[str]:
+        """Versions a killed writer left pending or retiring."""
+        return self.catalogue.unfinished()
+
+    def rebuild_cut_short(self) -> bool:
+        """A rebuild of the vectors from the catalogue was started and has not finished."""
+        return self.catalogue.get_meta(REBUILDING) is not None
+
+    def vector_count(self) -> int:
+        return self.vectors.count()
+
+    def vector_page(self, offset: int, limit: int, include: list[str]) -> dict[str, Any]:
+        """Stored vectors in Chroma's order (see VectorStore.page)."""
+        return self.vectors.page(offset, limit, include)
+
+    def delete_vectors(self, ids: list[str]) -> None:
+        self.vectors.delete_ids(ids)
 
     # --- writes -------------------------------------------------------------------------------------
 
@@ -381,8 +412,8 @@ class Library:
             after = self.catalogue.document(before.doc_id)
             version = self.version()
         changes = [
-            (name, "clear" if name in clear else "set", _fact(before, name, detected=True),
-             _fact(before, name), _fact(after, name))
+            (name, "clear" if name in clear else "set", fact(before, name, detected=True),
+             fact(before, name), fact(after, name))
             for name in [*values, *clear]
         ]  # fmt: skip
         from .audit import AuditLog
@@ -396,15 +427,12 @@ class Library:
         ids, metas = self.catalogue.vector_metadatas(doc_id)
         if ids:
             try:
-                got = self.vectors.collection.get(ids=ids, include=["metadatas"])
-                old = {i: m or {} for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+                old = self.vectors.metadatas(ids)
                 new = dict(zip(ids, metas, strict=True))
                 held = [i for i in ids if i in old]
-                if held:
-                    self._announce()  # other processes' views of the vectors must see the new metadata
-                    self.vectors.collection.update(
-                        ids=held,
-                        metadatas=[{**dict.fromkeys(set(old[i]) - set(new[i])), **new[i]} for i in held],
+                if held:  # (a write: other processes' views of the vectors are told to refresh)
+                    self.vectors.update_metadatas(
+                        held, [{**dict.fromkeys(set(old[i]) - set(new[i])), **new[i]} for i in held]
                     )
             except Exception as exc:  # noqa: BLE001 - Chroma raises many untyped errors
                 raise StoreError(f"cannot update the vector store's metadata ({type(exc).__name__}: {exc})") from None
@@ -426,129 +454,36 @@ class Library:
 
     def _remove(self, doc: DocRecord) -> None:
         self.catalogue.mark_deleting(doc.doc_id)
-        self.vectors.delete_doc(doc.doc_id)
-        self.catalogue.purge(doc.doc_id)
+        self.discard(doc.doc_id)
 
+    def discard(self, doc_id: str) -> None:
+        """Delete a version that is not active (pending, retiring or left over): its vectors, then its rows."""
+        self.vectors.delete_doc(doc_id)
+        self.catalogue.purge(doc_id)
 
-def _fact(doc: DocRecord, name: str, *, detected: bool = False) -> Any:
-    """One fact of a document by its correction field name ("score:7" → the QS7 score, "na" if not assessed)."""
-    if detected and name in doc.detected:
-        return doc.detected[name]
-    if name.startswith("score:"):
-        qs = int(name.partition(":")[2])
-        return "na" if qs in doc.not_assessed else doc.scores.get(qs)
-    return getattr(doc, name)
-
-
-def _looks_empty(vectors: VectorStore) -> bool:
-    """An empty collection; not when it cannot be read (the next writer's recovery rebuilds it)."""
-    try:
-        return vectors.count() == 0
-    except Exception:  # noqa: BLE001 - Chroma raises untyped errors for a damaged index
-        return False
-
-
-class CatalogueChunks:
-    """The catalogue's view of the chunks behind the vectors, for VectorStore.query's own filtering.
-
-    A Chroma `where` is translated to SQL on the columns ingest built each vector's metadata from
-    (`pipeline.vector_meta`), so both sides of a search filter alike.
-    """
-
-    _COLUMNS = {"doc_id": ("doc_id", str), "kind": ("kind", str), "theme": ("theme", int), "qs": ("qs", int),
-                "date_num": ("date_num", int), "boilerplate": ("boilerplate", bool)}  # fmt: skip
-    _OPS = {"$eq": "=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-
-    def __init__(self, catalogue: Catalogue) -> None:
-        self.catalogue = catalogue
-
-    def ids_where(self, where: dict[str, Any], limit: int) -> list[str] | None:
-        sql = self.where_sql(where)
-        if sql is None:
-            return None
-        rows = self.catalogue.db.execute(
-            f"SELECT chunk_id FROM chunks c WHERE {sql[0]} LIMIT ?", [*sql[1], limit + 1]
-        ).fetchall()
-        return None if len(rows) > limit else [str(r[0]) for r in rows]
-
-    def doc_ids_where(self, where: dict[str, Any]) -> set[str] | None:
-        """The documents with a chunk that passes `where`; None when `where` is not understood."""
-        sql = self.where_sql(where)
-        if sql is None:
-            return None
-        rows = self.catalogue.db.execute(f"SELECT DISTINCT doc_id FROM chunks c WHERE {sql[0]}", sql[1]).fetchall()
-        return {str(r[0]) for r in rows}
-
-    def passing(self, chunk_ids: list[str], where: dict[str, Any]) -> set[str] | None:
-        """The same SQL on just `chunk_ids` (a probe's hits): 2 ms for 400 at 100k chunks, where rebuilding
-        their metadata to test in Python took 10 ms."""
-        sql = self.where_sql(where)
-        if sql is None:
-            return None
-        out: set[str] = set()
-        for i in range(0, len(chunk_ids), 900):
-            part = chunk_ids[i : i + 900]
-            rows = self.catalogue.db.execute(
-                f"SELECT chunk_id FROM chunks c WHERE chunk_id IN ({','.join('?' * len(part))}) AND {sql[0]}",
-                [*part, *sql[1]],
-            ).fetchall()
-            out.update(str(r[0]) for r in rows)
-        return out
-
-    def where_sql(self, where: dict[str, Any]) -> tuple[str, list[Any]] | None:
-        """SQL with the meaning Chroma gives `where` (a missing value never matches), or None."""
-        parts: list[str] = []
-        params: list[Any] = []
-        for key, cond in where.items():
-            if key in ("$and", "$or") and isinstance(cond, list) and cond:
-                subs = [self.where_sql(c) for c in cond]
-                if any(sub is None for sub in subs):
-                    return None
-                joiner = " AND " if key == "$and" else " OR "
-                parts.append("(" + joiner.join(sub[0] for sub in subs if sub) + ")")
-                params += [p for sub in subs if sub for p in sub[1]]
-            elif key.startswith("c_") and cond is True:
-                parts.append("instr(c.council_keys, ?) > 0")
-                params.append(f" {key[2:]} ")
-            elif key in self._COLUMNS:
-                column, kind = self._COLUMNS[key]
-                ops = cond if isinstance(cond, dict) else {"$eq": cond}
-                for op, value in ops.items():
-                    values = value if op in ("$in", "$nin") and isinstance(value, list) else [value]
-                    if op not in self._OPS and op not in ("$in", "$nin"):
-                        return None
-                    if not values or not all(type(v) is kind for v in values):  # Chroma compares types
-                        return None
-                    values = [int(v) if kind is bool else v for v in values]
-                    if op in ("$in", "$nin"):
-                        negate = "NOT " if op == "$nin" else ""
-                        parts.append(f"c.{column} {negate}IN ({','.join('?' * len(values))})")
-                    else:
-                        parts.append(f"c.{column} {self._OPS[op]} ?")
-                    params += values
-            else:
-                return None
-        return (" AND ".join(parts), params) if parts else None
-
-
-def server_collection(store_id: str) -> str:
-    """The Chroma collection of one store on a shared server."""
-    return f"{COLLECTION}_{store_id}"
-
-
-def _peek(cat_path: Path) -> tuple[str | None, bool, str | None]:
-    """(store id, holds active documents, writers' vector token) of an existing catalogue, read without
-    creating or changing it."""
-    if not cat_path.is_file():
-        return None, False, None
-    try:
-        db = sqlite3.connect(str(cat_path), timeout=30)
+    def add_version(
+        self,
+        doc_id: str,
+        source: str,
+        parts: tuple[Extracted, DocMeta, list[Section], list[Chunk]],
+        chunk_councils: list[list[str]],
+        vectors: Vector,
+    ) -> DocRecord | None:
+        """Store a new version of `source` (call under `writer`): its rows as `pending`, its vectors, then in
+        one transaction make it active and retire the version it replaces, whose rows and vectors then go.
+        A failure leaves the previous version searchable and nothing of the new one. Returns the replaced one.
+        """
+        ex, meta, sections, chunks = parts
+        previous = self.catalogue.active_for_source(source)
+        self.catalogue.add_pending(doc_id, source, ex, meta, sections, chunks, chunk_councils)
         try:
-            row = db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
-            docs = db.execute("SELECT 1 FROM documents WHERE status = 'active' LIMIT 1").fetchone()
-            written = db.execute("SELECT value FROM meta WHERE key = ?", (WRITTEN,)).fetchone()
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return None, False, None  # not a catalogue (yet): Catalogue() gives the clear message
-    return (None if row is None else str(row[0])), docs is not None, (None if written is None else str(written[0]))
+            # From the chunk rows just written, which carry a user's corrections to this content's facts.
+            ids, metadatas = self.catalogue.vector_metadatas(doc_id)
+            self.vectors.add(ids, vectors, metadatas)
+            self.catalogue.activate(doc_id, replaces=previous.doc_id if previous else None)
+        except BaseException:
+            self.discard(doc_id)
+            raise
+        if previous is not None:
+            self.discard(previous.doc_id)
+        return previous

@@ -10,7 +10,12 @@ its max_seq_length, as sentence-transformers does. After that, embedding needs n
 
 The export lives in a cache folder (`Settings.model_cache`), written atomically under a name derived from
 the model's files, so a new model version never meets an old export. `python -m cqc_assistant.minilm_onnx`
-makes it ahead of time (scripts/setup.sh does); otherwise the first embedding makes it.
+makes it ahead of time (scripts/setup.sh does); otherwise the first embedding makes it. Once written it is
+trusted as it is: its name says which model and export format it was checked for, and nothing unchecked is
+ever given that name, so loading it checks nothing again (and needs no torch).
+
+Writing a new export removes the stale ones (`prune`): each process using an export holds a shared lock on
+it (`hold`), as an export being made does on its temporary file, and only files nobody holds are removed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +43,7 @@ MIN_COSINE = 0.9999
 DIMENSION = 384
 BASE_NAME = "all-MiniLM-L6-v2"
 REFUSED = ".refused"
+PARTIAL_AGE_S = 3600.0  # a temporary file this old, and not held, is an export that was killed
 
 # Fixed texts the export is checked on: short and long (past the 256-token truncation), punctuation and
 # characters outside ASCII, whitespace at the edges, numbers; embedded together (padding) and one by one.
@@ -92,6 +99,8 @@ class OnnxMiniLM:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        weakref.finalize(self, os.close, hold(path))  # while this object lives, `prune` leaves the file alone
+
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.no_padding()  # padded here, per batch of like lengths
         tokenizer.enable_truncation(max_length=max_tokens(folder))
@@ -126,6 +135,62 @@ class OnnxMiniLM:
             (vectors,) = self._session.run(["embedding"], feed)
             out[rows] = vectors
         return out
+
+
+def hold(path: Path) -> int:
+    """A descriptor of the file with a shared lock on it, which `prune` respects (released when closed);
+    FileNotFoundError when the file was removed meanwhile."""
+    fd = os.open(path, os.O_RDONLY)
+    if sys.platform != "win32":
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if os.fstat(fd).st_nlink == 0:  # pruned between opening and locking
+            os.close(fd)
+            raise FileNotFoundError(f"{path} was removed")
+    return fd
+
+
+def prune(cache_dir: Path, keep: Path, *, now: float | None = None) -> list[Path]:
+    """Remove this model's other exports (older model files or export formats) with their manifests and
+    refusal notes, and the temporary files of exports that were killed (older than PARTIAL_AGE_S); only
+    files no process holds (`hold`) and never `keep`. Returns what was removed.
+
+    A process that already loaded an old export keeps running on it; another installation of another
+    version sharing this cache makes its own export again at its next use (once, ~10 s)."""
+    if sys.platform == "win32":  # pragma: no cover - no flock there: leave everything
+        return []
+    import fcntl
+
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    files = sorted(p for p in cache_dir.glob(f"{BASE_NAME}-*") if p.is_file())
+    for path in files:  # the exports and temporary files first: a process may hold them
+        name = path.name
+        if name.endswith(".onnx"):
+            if name == keep.name:
+                continue
+        elif not name.endswith(".tmp"):
+            continue
+        else:
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime < PARTIAL_AGE_S:
+                    continue
+        try:
+            with path.open("rb") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by nobody, or skip it
+                path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    for path in files:  # then the notes about them: a manifest without its export, another export's refusal
+        name = path.name
+        orphan = name.endswith(".json") and not path.with_suffix(".onnx").exists()
+        if orphan or (name.endswith(REFUSED) and name != keep.name + REFUSED):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 class ExportRefused(Exception):
@@ -189,6 +254,7 @@ def export(st_model: Any, path: Path, folder: Path) -> float:
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    held = hold(tmp)  # while it is being made, `prune` in another process leaves it alone
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the tracer's notes on constant shapes; checked below instead
@@ -214,6 +280,7 @@ def export(st_model: Any, path: Path, folder: Path) -> float:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+        os.close(held)
     return cosine
 
 
@@ -270,6 +337,8 @@ def ensure_export(st_model: Any, cache_dir: Path) -> tuple[Path | None, str]:
         manifest = {"cosine_min": cosine, "texts": len(SAMPLE), "made": time.strftime("%Y-%m-%dT%H:%M:%SZ")}
         with contextlib.suppress(OSError):
             path.with_suffix(".json").write_text(json.dumps(manifest) + "\n", encoding="utf-8")
+        with contextlib.suppress(OSError):
+            prune(path.parent, path)
         return path, ""
 
 

@@ -34,13 +34,12 @@ FEATURES: tuple[str, ...] = (
     "qs_about",  # the question names a quality statement and the sentence or its section is about it
     "qs_other",  # the sentence names another quality statement than the one asked about
     "qs_meaning",  # the question's closeness in meaning to the section's quality statement
-    "source_agree",  # the question says who found it (CQC, the peer team) and the document is theirs
-    "source_miss",  # it says who and the document is someone else's
     "council_agree",  # the question names a council and the passage is about it
     "absent",  # share of the question's known words no typed candidate holds (a question-level signal)
     "topic_miss",  # share of the glossary things asked about the sentence does not name
     "log_words",  # log of the sentence's word count
     "position",  # the sentence's place in its passage, 0 (first) to 1 (last)
+    "opening",  # the sentence is on the document's first line (a title or summary line)
 )
 # Every feature a retrieved passage has for the fitted fusion of the two sides (index/retriever.py).
 PASSAGE_FEATURES: tuple[str, ...] = (

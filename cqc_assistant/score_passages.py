@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .domain import RATING_VERB, match_quality_statement
-from .index.catalogue import DocRecord, SectionRecord
+from .index.records import DocRecord, SectionRecord
 from .models import Citation
 from .text import paragraphs
 

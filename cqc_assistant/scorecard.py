@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from .councils import canonical_council, council_key
 from .domain import QUALITY_STATEMENTS, RATINGS, quality_statement
 from .errors import NotFoundError
-from .index.catalogue import DocRecord, SectionRecord
+from .index.records import DocRecord, SectionRecord
 from .ingest.scores import find_score_statements
 from .library import Library
 from .models import Citation
@@ -156,7 +156,7 @@ def build_scorecard(library: Library, council: str | None = None, *, include_dem
     """
     groups: dict[str, _Council] = {}
     held: Counter[str] = Counter()
-    hidden = frozenset() if include_demo else library.catalogue.hidden_demo()
+    hidden = frozenset() if include_demo else library.hidden_demo()
     for doc in library.documents():
         if doc.doc_id in hidden:
             continue
@@ -171,7 +171,7 @@ def build_scorecard(library: Library, council: str | None = None, *, include_dem
         has_section_scores = any(s.qs and s.score for s in sections)
         if not (doc.scores or has_section_scores or doc.rating or doc.percent is not None or doc.not_assessed):
             continue
-        text = library.catalogue.text(doc.doc_id)
+        text = library.text(doc.doc_id)
         if owner is not None and doc.not_assessed:
             group = groups.setdefault(council_key(owner), _Council())
             group.names[owner] += 1

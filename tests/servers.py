@@ -36,7 +36,7 @@ def start_chroma(path: Path, log: Path, timeout: float = 120) -> tuple[Process, 
 
 def start_app(home: Path, embedder: str, log: Path, timeout: float = 120, *, seed: bool = False) -> tuple[Process, str]:
     """The Streamlit app on a free loopback port over the store `home` (demo seeding only with `seed`), once
-    it is healthy."""
+    it is healthy; started as `cqc-assistant ui` starts it (app/serve.py)."""
     port = free_port()
     env = dict(
         os.environ,
@@ -46,7 +46,7 @@ def start_app(home: Path, embedder: str, log: Path, timeout: float = 120, *, see
     )
     env.pop("CQC_ASSISTANT_APP_FACTORY", None)
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+        sys.executable, "-m", "cqc_assistant.app.serve", "run", str(APP), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
     ]  # fmt: skip

@@ -19,7 +19,8 @@ from cqc_assistant.app import runtime
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.export import FORMATS, export_answer, export_conversation, md_escape
-from cqc_assistant.index.retriever import Filters, HybridRetriever
+from cqc_assistant.filters import Filters
+from cqc_assistant.index.retriever import HybridRetriever
 from cqc_assistant.ingest.pipeline import ingest_bytes
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer, Citation

@@ -28,6 +28,7 @@ from eastshire import QUESTIONS, report_text  # bench/concurrency.py asks the sa
 from cqc_assistant.answer import Assistant
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder
+from cqc_assistant.filters import Filters
 from cqc_assistant.ingest.loaders import load_bytes
 from cqc_assistant.ingest.pipeline import doc_id_for, ingest
 from cqc_assistant.library import Library
@@ -277,7 +278,7 @@ def test_a_snapshot_keeps_the_version_it_saw_readable(library: Library, tmp_path
     cat = library.catalogue
     with library.reading():
         assert cat.document(old).doc_id == old
-        rowids = [r for r, _ in cat.lexical('"carers"', "", [], 50)]
+        rowids = [r for r, _ in cat.lexical('"carers"', Filters(), 50)]
         assert rowids
 
         def replace() -> None:

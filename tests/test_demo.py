@@ -23,10 +23,12 @@ from cqc_assistant.config import Settings
 from cqc_assistant.conversations import ConversationStore, answer_from_json
 from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.errors import NotFoundError, QueryError
+from cqc_assistant.filters import Filters
 from cqc_assistant.index.catalogue import Catalogue
-from cqc_assistant.index.retriever import Filters, HybridRetriever, documents_in_scope, library_councils, make_filters
+from cqc_assistant.index.retriever import HybridRetriever
 from cqc_assistant.ingest.pipeline import ingest, ingest_bytes
 from cqc_assistant.library import Library
+from cqc_assistant.scope import documents_in_scope, library_councils, make_filters
 from cqc_assistant.scorecard import build_scorecard
 
 OT = "How long do people wait for an occupational therapy assessment?"

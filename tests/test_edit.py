@@ -22,9 +22,10 @@ from cqc_assistant.config import Settings
 from cqc_assistant.consistency import check
 from cqc_assistant.councils import council_token
 from cqc_assistant.embedding import HashEmbedder
-from cqc_assistant.index.retriever import HybridRetriever, make_filters
+from cqc_assistant.index.retriever import HybridRetriever
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
+from cqc_assistant.scope import make_filters
 from cqc_assistant.scorecard import build_scorecard
 
 APP = Path(__file__).resolve().parent.parent / "cqc_assistant" / "app" / "main.py"

@@ -383,7 +383,7 @@ def test_cli_ui_runs_streamlit_with_the_store(tmp_path: Path, monkeypatch: pytes
     assert r.exit_code == 0, r.output
     cmd = seen["cmd"]
     assert isinstance(cmd, list)
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("cqc_assistant/app/main.py")
+    assert cmd[1:4] == ["-m", "cqc_assistant.app.serve", "run"] and cmd[4].endswith("cqc_assistant/app/main.py")
     assert cmd[cmd.index("--server.headless") + 1] == "true"
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
     assert cmd[cmd.index("--server.port") + 1] == "8599"

@@ -62,6 +62,29 @@ def test_a_missing_score_is_a_refusal_that_names_the_fact_and_cites_nothing(lib:
     assert "no score for Safeguarding" in result.answer and OTHER_COUNCIL in result.answer
 
 
+NO_SCORES_DOC = """# Brackenmoor District Council: peer challenge feedback
+
+## Safeguarding
+The peer team found that safeguarding referrals in Brackenmoor District Council were triaged within two days,
+and that partners knew how to raise a concern.
+"""
+
+
+def test_a_score_for_a_council_whose_documents_state_none_is_refused_not_searched(tmp_path: Path) -> None:
+    """The library holds the council, but nothing it holds states a score: the answer names the missing fact
+    rather than quoting whatever sentence about safeguarding is nearest."""
+    docs = copy_docs(tmp_path / "docs", other_council=False)
+    (docs / "brackenmoor-peer-challenge.md").write_text(NO_SCORES_DOC, encoding="utf-8")
+    with ingested(tmp_path / "store", docs, added=5) as library:
+        result = Assistant(library).ask("What score did Brackenmoor District Council get for safeguarding?")
+        assert result.refused and result.citations == ()
+        assert "no score for Safeguarding" in result.answer and "Brackenmoor" in result.answer
+        plain = Assistant(library, facts_first=False).ask(
+            "What did the peer team find on safeguarding in Brackenmoor District Council?"
+        )
+        assert not plain.refused and "triaged within two days" in plain.citations[0].quote
+
+
 def test_the_overall_rating_is_answered_with_an_exact_citation(lib: Library) -> None:
     result = Assistant(lib).ask("What overall rating did CQC give Fenmoor Borough Council?")
     assert not result.refused, result.answer

@@ -22,7 +22,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 
 from cqc_assistant.answer import TOP_PASSAGES, Assistant
 from cqc_assistant.config import Settings
-from cqc_assistant.index.retriever import Filters
+from cqc_assistant.filters import Filters
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 from cqc_assistant.llm import (

@@ -19,7 +19,8 @@ from cqc_assistant import minilm_onnx
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import MiniLMEmbedder
 from cqc_assistant.errors import ConfigError
-from cqc_assistant.ingest.pipeline import ingest, stored_vectors
+from cqc_assistant.index.chunk_vectors import stored_vectors
+from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 
 pytestmark = pytest.mark.slow
@@ -42,7 +43,11 @@ def test_onnx_vectors_are_pytorchs_for_what_ingest_embeds(
         stored = library.vectors.collection.get(include=["embeddings"])
         onnx = dict(zip(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32), strict=True))
         library.embedder = minilm_torch  # the same texts, rebuilt from the catalogue, through PyTorch
-        torch_vectors = {i: v for ids, vs, _ in stored_vectors(library) for i, v in zip(ids, vs, strict=True)}
+        torch_vectors = {
+            i: v
+            for ids, vs, _ in stored_vectors(library.catalogue, library.embedder.embed)
+            for i, v in zip(ids, vs, strict=True)
+        }
     finally:
         library.close()
     assert minilm_torch.backend == "torch"
@@ -78,6 +83,25 @@ def test_the_export_is_cached_once_and_used_without_torch(minilm: MiniLMEmbedder
     assert first == "onnx False False"
     there = np.array([float(x) for x in numbers.split()], dtype=np.float32).reshape(len(QUESTIONS), -1)
     assert np.allclose(there, minilm.embed(QUESTIONS), atol=1e-6)
+
+
+def test_a_checked_export_is_loaded_without_checking_it_again(
+    minilm: MiniLMEmbedder, model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its check passed when it was written (under a name only a checked export gets): a later start pays
+    neither the check nor the export again, and the export is not rewritten."""
+    minilm.load()
+    path = minilm_onnx.export_path(model_cache)
+    written = path.stat().st_mtime_ns
+
+    def no_check(*args: object) -> float:
+        raise AssertionError("a checked export is not checked or made again")
+
+    monkeypatch.setattr(minilm_onnx, "agreement", no_check)
+    monkeypatch.setattr(minilm_onnx, "export", no_check)
+    again = MiniLMEmbedder(cache_dir=model_cache)
+    assert np.allclose(again.embed(QUESTIONS), minilm.embed(QUESTIONS), atol=1e-6)
+    assert again.backend == "onnx" and path.stat().st_mtime_ns == written
 
 
 def test_an_export_unlike_pytorch_is_refused_and_not_retried(

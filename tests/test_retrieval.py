@@ -19,18 +19,14 @@ from langchain_core.retrievers import BaseRetriever
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import MiniLMEmbedder
 from cqc_assistant.errors import QueryError
-from cqc_assistant.index.catalogue import DocRecord
+from cqc_assistant.filters import Filters
 from cqc_assistant.index.lc_retriever import LangChainRetriever
-from cqc_assistant.index.retriever import (
-    RRF_K,
-    Filters,
-    HybridRetriever,
-    fts_query,
-    make_filters,
-)
+from cqc_assistant.index.records import DocRecord
+from cqc_assistant.index.retriever import RRF_K, HybridRetriever, fts_query
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 from cqc_assistant.models import KINDS, Passage
+from cqc_assistant.scope import make_filters
 
 # Asked of every filter: the unfiltered results of these span every document, kind, theme and date.
 BROAD = "Wyvernshire council adult social care occupational therapy waiting assessment leadership"
@@ -344,7 +340,7 @@ def test_minilm_dense_side_finds_a_paraphrase_with_no_words_in_common(minilm: Mi
         assert ingest(library, [str(DEMO)]).failed == 0
         query = "folk who cannot hear"
         match = fts_query(query)
-        assert not match or library.catalogue.lexical(match, "", [], 40) == []  # nothing lexical
+        assert not match or library.search_lexical(match, Filters(), 40) == []  # nothing lexical
         got = HybridRetriever(library).search(query, k=3)
         assert any("deaf" in p.text for p in got), [p.text[:80] for p in got]
         assert_exact(library, got)

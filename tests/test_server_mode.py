@@ -26,10 +26,14 @@ from cqc_assistant.answer import Assistant
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder, Vector
 from cqc_assistant.errors import ConfigError, StoreError
+from cqc_assistant.filters import Filters
 from cqc_assistant.index import vectors as vectors_mod
-from cqc_assistant.index.retriever import HybridRetriever, make_filters
-from cqc_assistant.ingest.pipeline import ingest, vector_meta
-from cqc_assistant.library import Library, server_collection
+from cqc_assistant.index.chunk_vectors import vector_meta
+from cqc_assistant.index.retriever import HybridRetriever
+from cqc_assistant.index.store_open import server_collection
+from cqc_assistant.ingest.pipeline import ingest
+from cqc_assistant.library import Library
+from cqc_assistant.scope import make_filters
 
 SLOW = pytest.mark.slow  # every test that needs the `chroma run` server (it takes a few seconds to start)
 
@@ -84,8 +88,8 @@ class EvidenceOnly(HybridRetriever):
     scores. Dropping them leaves what the two modes must agree on exactly.
     """
 
-    def _dense(self, query: str, f: Any, n: int) -> list[tuple[str, float]]:
-        return [(cid, sim) for cid, sim in super()._dense(query, f, n) if sim > 1e-6]
+    def _dense(self, query: str, f: Any, n: int, hidden: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+        return [(cid, sim) for cid, sim in super()._dense(query, f, n, hidden) if sim > 1e-6]
 
 
 def search_ids(lib: Library, query: str, filters: dict[str, str]) -> list[tuple[str, float]]:
@@ -433,14 +437,14 @@ def test_matches_where(where: dict[str, Any], expected: bool | None) -> None:
 
 
 FILTERS = [
-    {"kind": "cqc_assessment"},
-    {"kind": "lga_peer_challenge"},
-    {"qs": 1},
-    {"theme": 3},
-    {"date_num": {"$gte": 20250101}},
-    {"c_wyvernshire": True},
-    {"$and": [{"kind": "cqc_assessment"}, {"qs": 7}]},
-    {"kind": {"$ne": "news"}},
+    Filters(kind="cqc_assessment"),
+    Filters(kind="lga_peer_challenge"),
+    Filters(qs=1),
+    Filters(theme=3),
+    Filters(since="2025-01-01"),
+    Filters(since="2024-10-15", until="2025-06-30"),
+    Filters(council="Wyvernshire"),
+    Filters(kind="cqc_assessment", qs=7),
 ]
 
 
@@ -448,13 +452,14 @@ def positive(hits: list[tuple[str, float]]) -> list[str]:
     return [cid for cid, sim in hits if sim > 1e-6]  # zero-similarity ties come back in any order
 
 
-@pytest.mark.parametrize("where", FILTERS)
+@pytest.mark.parametrize("filters", FILTERS, ids=Filters.describe)
 def test_filtered_probe_agrees_with_chromas_filter(
-    library: Library, demo_dir: Path, where: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    library: Library, demo_dir: Path, filters: Filters, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The catalogue-filtered probe and Chroma's own filter give the same hits (demo: exact search)."""
     ingest(library, [str(demo_dir)])
-    assert library.vectors.lookup is not None
+    where = filters.to_chroma()
+    assert where is not None
     calls: list[dict[str, Any] | None] = []
     chroma_query = library.vectors._query
 
@@ -465,11 +470,10 @@ def test_filtered_probe_agrees_with_chromas_filter(
     monkeypatch.setattr(library.vectors, "_query", spy)
     for text in ("occupational therapy waiting", "safeguarding enquiries", "direct payments", "leadership"):
         vec = HashEmbedder().embed([text])[0]
-        probed = library.vectors.query(vec, 10, where)
+        probed = library.search_vectors(vec, 10, filters)
         assert positive(probed) == positive(chroma_query(vec, 10, where)), (text, where)
-        assert all(matches_where(m, where) is not False for m in _metas(library, probed))
-    evaluable = matches_where({}, where) is not None
-    assert (where in calls) is not evaluable  # Chroma's filter is used only for what we do not evaluate
+        assert all(matches_where(m, where) is True for m in _metas(library, probed))
+    assert where not in calls  # the catalogue's check answered, never Chroma's (slow) filter
 
 
 def _metas(library: Library, hits: list[tuple[str, float]]) -> list[dict[str, Any]]:
@@ -496,8 +500,9 @@ def test_a_probe_with_too_few_matches_falls_back(
 
     monkeypatch.setattr(library.vectors, "_query", query)
     vec = HashEmbedder().embed(["waiting lists"])[0]
-    where = {"kind": "cqc_press_release"}  # 4 chunks: fewer than k=10 among the nearest 40
-    hits = library.vectors.query(vec, 10, where)
+    filters = Filters(kind="cqc_press_release")  # 4 chunks: fewer than k=10 among the nearest 40
+    where = filters.to_chroma()
+    hits = library.search_vectors(vec, 10, filters)
     assert used[-1] == path
     if path == "exact":
         assert used == ["exact"]
@@ -515,13 +520,21 @@ def test_a_probe_with_too_few_matches_falls_back(
 def test_catalogue_metadata_matches_what_chroma_stores(library: Library, demo_dir: Path) -> None:
     ingest(library, [str(demo_dir)])
     stored = library.vectors.collection.get(include=["metadatas"])
-    assert library.vectors.lookup is not None
     rebuilt = catalogue_metadata(library, list(stored["ids"]))
     assert rebuilt == dict(zip(stored["ids"], stored["metadatas"] or [], strict=True))
-    for where in FILTERS:  # and the SQL translation of a filter selects exactly what Chroma's does
-        ids = library.vectors.lookup.ids_where(where, 10_000)
-        if ids is None:
-            assert matches_where({}, where) is None
-            continue
-        chroma = library.vectors.collection.get(where=where, include=[])["ids"]
-        assert sorted(ids) == sorted(chroma), where
+    first = library.documents()[0].doc_id
+    cases = [(f, frozenset[str]()) for f in FILTERS] + [
+        (Filters(), frozenset({first})),
+        (FILTERS[2], frozenset({first})),
+    ]
+    for filters, hidden in cases:  # a filter's SQL selects exactly what its Chroma `where` does
+        check = library.catalogue.filtered_chunks(filters, hidden)
+        assert check is not None
+        ids = check.ids(10_000)
+        assert ids is not None
+        chroma = library.vectors.collection.get(where=filters.to_chroma(hidden), include=[])["ids"]
+        assert sorted(ids) == sorted(chroma) and ids, (filters, hidden)
+        assert check.passing(list(stored["ids"])) == set(chroma)
+        docs = library.doc_ids_passing(filters, hidden)
+        assert docs == {cid.split(":")[0] for cid in chroma}
+    assert library.catalogue.filtered_chunks(Filters()) is None and library.doc_ids_passing(Filters()) is None

@@ -13,8 +13,8 @@ import streamlit as st
 from ..corrections import parse_edit
 from ..domain import QUALITY_STATEMENTS, RATINGS
 from ..errors import CqcAssistantError
-from ..index.catalogue import DocRecord
 from ..index.corrected import NOT_ASSESSED
+from ..index.records import DocRecord
 from ..library import Library
 from ..models import KINDS
 from . import render

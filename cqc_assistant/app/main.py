@@ -50,7 +50,7 @@ with st.sidebar:
             st.caption(f"The store was empty, so the demo documents were loaded ({note.summary}).")
             for err in note.errors:
                 st.caption(rt.sentence(err))
-        if lib.catalogue.hidden_demo():
+        if lib.hidden_demo():
             st.toggle(
                 "Include demo documents",
                 key="include_demo",

@@ -3,6 +3,7 @@ background), the assistant, errors.
 
 The page renders at once; `Startup` loads the model, opens the store and (on an empty store) adds the demo
 documents in a thread, saying what it is doing, and pages wait for it with that message (`progress`).
+`cqc-assistant ui` begins it before the server starts (`prestart`, app/serve.py); a page begins it otherwise.
 
 The assistant comes from `assistant_factory`, a plain module attribute, so tests can swap it:
 
@@ -35,7 +36,7 @@ from . import render
 if TYPE_CHECKING:
     from ..answer import Conversation
     from ..embedding import Embedder
-    from ..index.retriever import Filters
+    from ..filters import Filters
     from ..library import Library
     from ..models import Answer
 
@@ -44,7 +45,8 @@ log = logging.getLogger("cqc_assistant.app")
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 FACTORY_ENV = "CQC_ASSISTANT_APP_FACTORY"
 SEED_ENV = "CQC_ASSISTANT_SEED_DEMO"  # set to 0 to start with an empty library
-POLL_S = 1.0  # how often a waiting page looks at the start-up again
+POLL_S = 0.25  # how often a waiting page looks at the start-up again
+WAIT_S = 0.5  # how long each look waits for it to finish
 
 
 class Answerer(Protocol):
@@ -125,6 +127,11 @@ class Startup:
         try:
             self.step = "Loading the language model…"
             embedder = embedder_factory(self.settings.embedder)
+            # The model (ONNX Runtime builds its session outside Python's lock) loads beside Chroma's import
+            # and opening, which take longest; the warm-up's first embedding waits for it.
+            background = getattr(embedder, "load_in_background", None)
+            if callable(background):
+                background()
             self.step = "Opening the library…"
             from ..library import Library
 
@@ -166,17 +173,18 @@ def seed_demo(lib: Library, startup: Startup | None = None) -> Seeded:
 
 
 def _warm_up(lib: Library) -> None:
-    """The first question pays no one-off costs: the answer code imported, the model and Chroma touched."""
-    from .. import answer, llm  # noqa: F401 - imported for their import time
-    from ..index.retriever import HybridRetriever
+    """The first question pays no one-off costs: the answer and export code imported, the model, the rankers
+    and Chroma touched, the quality statements embedded, by an extractive answer that is recorded nowhere."""
+    from .. import export, llm  # noqa: F401 - imported for their import time
+    from ..answer import Assistant
 
     try:
         if lib.documents():
-            HybridRetriever(lib).search("adult social care", k=1)
+            Assistant(lib).ask("What did CQC say about adult social care?")
         else:
             lib.embed_query("adult social care")
     except CqcAssistantError:
-        log.warning("warm-up search failed", exc_info=True)
+        log.warning("warm-up answer failed", exc_info=True)
 
 
 def settings() -> Settings:
@@ -192,6 +200,20 @@ def startup() -> Startup:
         show_error(exc)
         st.stop()
         raise  # unreachable: st.stop() raises
+    return _begin(s)
+
+
+def prestart() -> None:
+    """Begin the start-up before any page asks for it (app/serve.py, before the server starts); a
+    configuration error is left for the page to show."""
+    try:
+        s = settings()
+    except CqcAssistantError:
+        return
+    _begin(s)
+
+
+def _begin(s: Settings) -> Startup:
     key = (str(s.home), s.embedder, s.chroma_url)
     seed = os.environ.get(SEED_ENV, "1").strip().lower() not in ("0", "false", "no")
     with _startups_lock:
@@ -226,10 +248,17 @@ def library() -> Library:
 
 
 def progress(boot: Startup, *, waiting: str | None = None) -> None:
-    """What start-up is doing, looked at again every POLL_S; the whole page reruns once it is done."""
+    """What start-up is doing, looked at again every POLL_S; the whole page reruns as soon as it is done."""
+
+    inline = [True]  # the call from the page's own run, which must not wait: the rest of the page follows
 
     @st.fragment(run_every=POLL_S if not boot.ready else None)
     def box() -> None:
+        # Each later look waits for start-up to finish (at most WAIT_S: an event from the page waits as long),
+        # so the page reruns the moment it is done rather than at the next look.
+        if not inline[0]:
+            boot.done.wait(WAIT_S)
+        inline[0] = False
         if boot.error is not None:
             show_error(boot.error)
             st.button("Try again", on_click=retry_startup, icon=":material/refresh:", key="retry-startup")
@@ -266,7 +295,7 @@ def conversation() -> Conversation:
     conv: Conversation | None = st.session_state.get("conversation")
     if conv is None:
         from ..answer import Conversation
-        from ..index.retriever import Filters
+        from ..filters import Filters
 
         past = turns()
         conv = Conversation(filters=Filters(**past[-1].filters) if past else Filters(), turns=list(past))

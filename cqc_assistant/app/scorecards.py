@@ -45,7 +45,7 @@ def show_scorecards(lib: Library, cards: list[CouncilScorecard]) -> None:
     for card in cards:
         cites += [s.citation for e in card.entries for s in e.statements]
         cites += [c for f in card.stated for c in (f.rating_citation, f.percent_citation)]
-    texts = lib.catalogue.texts({c.doc_id for c in cites if c is not None})
+    texts = lib.texts({c.doc_id for c in cites if c is not None})
     for card in cards:
         with st.expander(heading(card), expanded=len(cards) == 1):
             st.dataframe(

@@ -46,8 +46,9 @@ def search(
 
         cqc-assistant search "occupational therapy waiting" --council Liverpool --json
     """
-    from ..index.retriever import HybridRetriever, make_filters
+    from ..index.retriever import HybridRetriever
     from ..models import Passage
+    from ..scope import make_filters
 
     if bool(query) == bool(batch):
         raise click.UsageError("give either a QUERY or --batch FILE")
@@ -120,8 +121,8 @@ def ask(question: str | None, batch: str | None, store: str | None, as_json: boo
     """
     from ..answer import Assistant
     from ..audit import AuditLog
-    from ..index.retriever import make_filters
     from ..llm import chat_model_from_settings
+    from ..scope import make_filters
 
     if bool(question) == bool(batch):
         raise click.UsageError("give either a QUESTION or --batch FILE")
@@ -221,8 +222,8 @@ def export_cmd(
         stem = brief.title
     else:
         from ..answer import Assistant
-        from ..index.retriever import make_filters
         from ..llm import chat_model_from_settings
+        from ..scope import make_filters
 
         assert question is not None
         chat, notice = chat_model_from_settings(lib.settings)

@@ -130,7 +130,8 @@ def ui(store: str | None, port: int | None, address: str | None) -> None:
     from pathlib import Path
 
     app = Path(__file__).resolve().parent.parent / "app" / "main.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
+    # Streamlit's `streamlit run`, in a process that has begun loading the model and the store (app/serve.py)
+    cmd = [sys.executable, "-m", "cqc_assistant.app.serve", "run", str(app), "--server.headless", "true"]
     cmd += ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]  # no "Deploy" button
     if port is not None:
         cmd += ["--server.port", str(port)]

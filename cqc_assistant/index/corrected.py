@@ -8,9 +8,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .catalogue import DocRecord
+    from .records import DocRecord
 
-__all__ = ["CORRECTABLE", "NOT_ASSESSED", "apply_corrections", "date_precision"]
+__all__ = ["CORRECTABLE", "NOT_ASSESSED", "apply_corrections", "date_precision", "fact"]
 
 # Corrected fields: these, and "score:N" for quality statement N. A score's value is 1-4, "na" (the document
 # says the QS was not assessed) or None (the document states no score for it).
@@ -61,3 +61,13 @@ def apply_corrections(doc: DocRecord, fixes: dict[str, Any]) -> DocRecord:
         corrected=tuple(detected),
         detected=detected,
     )
+
+
+def fact(doc: DocRecord, name: str, *, detected: bool = False) -> Any:
+    """One fact of a document by its correction field name ("score:7" → the QS7 score, "na" if not assessed)."""
+    if detected and name in doc.detected:
+        return doc.detected[name]
+    if name.startswith("score:"):
+        qs = int(name.partition(":")[2])
+        return "na" if qs in doc.not_assessed else doc.scores.get(qs)
+    return getattr(doc, name)

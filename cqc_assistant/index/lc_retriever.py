@@ -10,7 +10,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .retriever import Filters, HybridRetriever
+from ..filters import Filters
+from .retriever import HybridRetriever
 
 
 class LangChainRetriever(BaseRetriever):

@@ -6,189 +6,31 @@ so the library plugs into any LangChain chain.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from datetime import date
 from functools import cache
-from typing import Any
 
 import numpy as np
 
-from ..councils import canonical_council, council_key, council_token, find_councils
-from ..domain import match_quality_statement, match_theme
+from ..councils import council_token, find_councils
 from ..errors import QueryError, StoreError
-from ..library import CatalogueChunks, Library
-from ..models import KINDS, Passage
+from ..filters import Filters
+from ..library import Library
+from ..models import Passage
 from ..ranker import PASSAGE_FEATURES, default_fusion
 from ..rating_questions import BandsAsked, bands_asked
-from .catalogue import ChunkRow, DocRecord, date_num
+from ..scope import hidden_documents
+from .records import ChunkRow
 from .terms import STOPWORDS, expansions, tokens
+
+__all__ = ["HybridRetriever", "band_words", "fts_query"]
 
 MAX_QUERY_CHARS = 2000
 CANDIDATES = 40
 RRF_K = 60
 BOILERPLATE_WEIGHT = 0.5
 COUNCIL_BOOST = 1.3
-
-
-@dataclass(frozen=True)
-class Filters:
-    council: str | None = None
-    kind: str | None = None
-    theme: int | None = None
-    qs: int | None = None
-    since: str | None = None
-    until: str | None = None
-    include_demo: bool = False  # the demo documents too, even when real documents are in the library
-
-    def active(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, "") and v is not False}
-
-    def describe(self) -> str:
-        act = self.active()
-        return ", ".join(f"{k}={v}" for k, v in act.items()) if act else "no filters"
-
-
-def parse_date(value: str | None, name: str) -> str | None:
-    if value in (None, ""):
-        return None
-    assert value is not None
-    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", value.strip())
-    if not m:
-        raise QueryError(f"--{name} {value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
-    # "--until 2024-10" means to the end of October; "--since 2024-10" from its start.
-    last = name == "until"
-    y = int(m.group(1))
-    mo = int(m.group(2) or (12 if last else 1))
-    try:
-        d = int(m.group(3) or (calendar.monthrange(y, mo)[1] if last else 1))
-        date(y, mo, d)
-    except (ValueError, calendar.IllegalMonthError):
-        raise QueryError(f"--{name} {value!r} is not a real date") from None
-    return f"{y:04d}-{mo:02d}-{d:02d}"
-
-
-def since_bounds(since: str) -> tuple[int, list[int]]:
-    """The date_num a document dated on or after `since` has, and the month- and year-only dates that may be.
-
-    A document dated "October 2024" (20241000) is kept by `--since 2024-10-15`: it may be from after the 15th.
-    """
-    n = date_num(since) or 0
-    return n, [n - n % 100, n - n % 10000]
-
-
-def make_filters(
-    library: Library,
-    *,
-    council: str | None = None,
-    kind: str | None = None,
-    theme: str | int | None = None,
-    qs: str | int | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    include_demo: bool = False,
-) -> Filters:
-    """Validate user-facing filter values into Filters, with a clear message for each bad one."""
-    if council:
-        council = resolve_council(library, council, include_demo=include_demo)
-    if kind:
-        kind = kind.strip().lower()
-        if kind not in KINDS:
-            raise QueryError(f"unknown document kind {kind!r}: use one of {', '.join(KINDS)}")
-    theme_n = _theme_number(theme)
-    qs_n = _qs_number(qs)
-    s, u = parse_date(since, "since"), parse_date(until, "until")
-    if s and u and s > u:
-        raise QueryError(f"--since {since} is after --until {until}")
-    return Filters(
-        council=council, kind=kind, theme=theme_n, qs=qs_n, since=s, until=u, include_demo=bool(include_demo)
-    )
-
-
-def hidden_documents(library: Library, f: Filters) -> frozenset[str]:
-    """The documents these filters leave out whatever else they say: the demo ones once real ones are in."""
-    return frozenset() if f.include_demo else library.catalogue.hidden_demo()
-
-
-def documents_in_scope(library: Library, f: Filters) -> list[DocRecord]:
-    """The documents a search under these filters can draw on (what a refusal says it searched): those
-    with a chunk that passes the same filter both sides of the search apply."""
-    docs = library.documents()
-    where = chunk_where(f, hidden_documents(library, f))
-    ids = CatalogueChunks(library.catalogue).doc_ids_where(where) if where else None
-    return docs if ids is None else [d for d in docs if d.doc_id in ids]
-
-
-def chunk_where(f: Filters, hidden: frozenset[str] = frozenset()) -> dict[str, Any] | None:
-    """The filters as a Chroma `where` on chunk metadata; the lexical side runs the same one as SQL.
-    `hidden`: documents left out (see `hidden_documents`)."""
-    clauses: list[dict[str, Any]] = []
-    if hidden:
-        clauses.append({"doc_id": {"$nin": sorted(hidden)}})
-    if f.council:
-        clauses.append({f"c_{council_token(f.council)}": True})
-    if f.kind:
-        clauses.append({"kind": f.kind})
-    if f.theme:
-        clauses.append({"theme": f.theme})
-    if f.qs:
-        clauses.append({"qs": f.qs})
-    if f.since:
-        n, vague = since_bounds(f.since)
-        clauses.append({"$or": [{"date_num": {"$gte": n}}, {"date_num": {"$in": vague}}]})
-    if f.until:
-        clauses.append({"date_num": {"$lte": date_num(f.until)}})
-    return clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
-
-
-def library_councils(library: Library, *, include_demo: bool = False) -> dict[str, str]:
-    """council key → display name, for every council a document names (a council only the demo documents
-    name is left out once real documents are in, unless `include_demo`)."""
-    out: dict[str, str] = {}
-    for name in library.catalogue.councils(include_demo=include_demo):
-        out.setdefault(council_key(name), name)
-    return out
-
-
-def resolve_council(library: Library, value: str, *, include_demo: bool = False) -> str:
-    known = library_councils(library, include_demo=include_demo)
-    key = council_key(canonical_council(value) or value)
-    if key in known:
-        return known[key]
-    names = ", ".join(sorted(known.values())) or "none yet"
-    demo = (
-        "; its documents are the demo ones, left out unless demo documents are included"
-        if (key in library_councils(library, include_demo=True))
-        else ""
-    )
-    raise QueryError(f"no documents about council {value!r} in the library (councils held: {names}{demo})")
-
-
-def _theme_number(value: str | int | None) -> int | None:
-    if value in (None, ""):
-        return None
-    s = str(value).strip()
-    if s.isdigit() and 1 <= int(s) <= 4:
-        return int(s)
-    t = match_theme(s)
-    if t is None:
-        raise QueryError(f"unknown theme {value!r}: use 1-4 or a theme name such as 'Leadership'")
-    return t
-
-
-def _qs_number(value: str | int | None) -> int | None:
-    if value in (None, ""):
-        return None
-    s = str(value).strip()
-    if s.isdigit() and 1 <= int(s) <= 9:
-        return int(s)
-    q = match_quality_statement(s)
-    if q is None:
-        raise QueryError(f"unknown quality statement {value!r}: use 1-9 or a name such as 'Safeguarding'")
-    return q.number
 
 
 def fts_query(text: str) -> str:
@@ -237,23 +79,38 @@ class HybridRetriever:
     ) -> list[Passage]:
         """`councils`: the councils the query names, when the caller has read them already (an Intent)."""
         with self.library.reading():
-            return self._search(query, filters, k, councils)
+            query = _checked(query)
+            if k < 1 or k > 200:
+                raise QueryError("-k must be between 1 and 200")
+            feats = self._candidates(query, filters, max(CANDIDATES, k * 3), councils)
+            return self._fuse(feats, k)
 
-    def _search(self, query: str, filters: Filters | None, k: int, councils: Sequence[str] | None) -> list[Passage]:
-        query = query.strip()
-        if not query:
-            raise QueryError("the query is empty")
-        if len(query) > MAX_QUERY_CHARS:
-            raise QueryError(f"the query is {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,}")
-        if k < 1 or k > 200:
-            raise QueryError("-k must be between 1 and 200")
-        filters = filters or Filters()
-        n = max(CANDIDATES, k * 3)
+    def pool(
+        self, query: str, filters: Filters | None = None, *, councils: Sequence[str] | None = None
+    ) -> list[tuple[Passage, dict[str, float]]]:
+        """Every fused candidate with its fusion features (for fitting the fusion): RRF's order."""
+        with self.library.reading():
+            feats = self._candidates(_checked(query), filters, CANDIDATES, councils)
+            rows = self.library.chunks(list(feats))
+            order = sorted((c for c in feats if c in rows), key=lambda c: -_rrf(feats[c]))
+            passages = self._passages([(rows[c], _rrf(feats[c])) for c in order])
+            return [(p, feats[c]) for p, c in zip(passages, order, strict=True)]
+
+    # --- the two sides -----------------------------------------------------------------------------
+
+    def _candidates(
+        self, query: str, filters: Filters | None, n: int, councils: Sequence[str] | None
+    ) -> dict[str, dict[str, float]]:
+        """Up to `n` candidates from each side under the same filters, with their fusion features."""
+        f = filters or Filters()
+        # The documents every search leaves out: the demo ones, once real ones are in (unless asked for).
+        hidden = frozenset() if self.include_demo else hidden_documents(self.library, f)
         # The two sides at once: the model and Chroma release the GIL while SQLite's FTS5 runs (p50 48 -> 30 ms
         # a search at 100k chunks on 2 cores). The dense side's chunk ids are read back in this thread's
         # snapshot, so the answer still sees one version of the library.
-        dense_side = _dense_pool().submit(self._dense, query, filters, n)
-        lexical = self._lexical(query, filters, n)
+        dense_side = _dense_pool().submit(self._dense, query, f, n, hidden)
+        match = fts_query(query)
+        lexical = self.library.search_lexical(match, f, n, hidden) if match else []
         try:
             dense = dense_side.result()
         except StoreError as exc:  # the vectors cannot be read even afresh: lexical only, marked degraded
@@ -261,50 +118,12 @@ class HybridRetriever:
             dense = []
         if councils is None:
             councils = [c for c, _, _ in find_councils(query)]
-        named = {council_token(c) for c in councils}
-        return self._fuse(lexical, dense, named, k)
+        return self._features(lexical, dense, {council_token(c) for c in councils})
 
-    def pool(
-        self, query: str, filters: Filters | None = None, *, councils: Sequence[str] | None = None
-    ) -> list[tuple[Passage, dict[str, float]]]:
-        """Every fused candidate with its fusion features (for fitting the fusion): RRF's order."""
-        with self.library.reading():
-            filters = filters or Filters()
-            lexical = self._lexical(query, filters, CANDIDATES)
-            dense = self._dense(query, filters, CANDIDATES)
-            if councils is None:
-                councils = [c for c, _, _ in find_councils(query)]
-            feats = self._features(lexical, dense, {council_token(c) for c in councils})
-            rows = self.library.catalogue.chunks_by_chunk_id(list(feats))
-            order = sorted((c for c in feats if c in rows), key=lambda c: -_rrf(feats[c]))
-            passages = self._passages([(rows[c], _rrf(feats[c])) for c in order])
-            return [(p, feats[c]) for p, c in zip(passages, order, strict=True)]
-
-    # --- the two sides -----------------------------------------------------------------------------
-
-    def _hidden(self, f: Filters) -> frozenset[str]:
-        """The documents every search leaves out (the demo ones, once real ones are in)."""
-        return frozenset() if self.include_demo else hidden_documents(self.library, f)
-
-    def _lexical(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
-        match = fts_query(query)
-        if not match:
-            return []
-        where = chunk_where(f, self._hidden(f))
-        sql = CatalogueChunks(self.library.catalogue).where_sql(where) if where else None
-        if where and sql is None:
-            raise AssertionError(f"filter not translated to SQL: {where}")
-        clause, params = (f"AND ({sql[0]})", sql[1]) if sql else ("", [])
-        hits = self.library.catalogue.lexical(match, clause, params, n)
-        rows = self.library.catalogue.chunks_by_rowid([r for r, _ in hits])
-        return [(rows[r].chunk_id, s) for r, s in hits if r in rows]
-
-    def _dense(self, query: str, f: Filters, n: int) -> list[tuple[str, float]]:
+    def _dense(self, query: str, f: Filters, n: int, hidden: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
         vec = self.library.embed_query(query)
         # A similarity of zero or less carries no evidence; its order would only add noise to the fusion.
-        return [
-            (cid, sim) for cid, sim in self.library.search_vectors(vec, n, chunk_where(f, self._hidden(f))) if sim > 0
-        ]
+        return [(cid, sim) for cid, sim in self.library.search_vectors(vec, n, f, hidden) if sim > 0]
 
     # --- fusion ------------------------------------------------------------------------------------
 
@@ -320,17 +139,14 @@ class HybridRetriever:
         for rank, (cid, sim) in enumerate(dense):
             f = feats.setdefault(cid, dict.fromkeys(PASSAGE_FEATURES, 0.0))
             f["dense_rr"], f["dense_sim"] = 1.0 / (1 + rank), sim
-        rows = self.library.catalogue.chunks_by_chunk_id(list(feats))
-        keys = self._council_keys(rows) if named else {}
+        rows = self.library.chunks(list(feats))
+        keys = self.library.council_keys(rows) if named and rows else {}
         for cid, row in rows.items():
             feats[cid]["boilerplate"] = float(row.boilerplate)
             feats[cid]["council"] = float(bool(named and keys.get(cid, set()) & named))
         return feats
 
-    def _fuse(
-        self, lexical: list[tuple[str, float]], dense: list[tuple[str, float]], named: set[str], k: int
-    ) -> list[Passage]:
-        feats = self._features(lexical, dense, named)
+    def _fuse(self, feats: dict[str, dict[str, float]], k: int) -> list[Passage]:
         model = default_fusion() if self.fusion == "fitted" else None
         if model is not None and model.embedder not in ("", self.library.embedder.name):
             model = None  # fitted on another embedder's similarities: reciprocal rank instead
@@ -345,24 +161,15 @@ class HybridRetriever:
                 c: (1 - self.dense_weight) * f["lex_norm"] + self.dense_weight * f["dense_norm"]
                 for c, f in _with_dense_norm(feats).items()
             }
-        rows = self.library.catalogue.chunks_by_chunk_id(list(scores))
+        rows = self.library.chunks(list(scores))
         ranked_ids = sorted((c for c in scores if c in rows), key=lambda c: -scores[c])[:k]
         return self._passages([(rows[c], scores[c]) for c in ranked_ids])
 
-    def _council_keys(self, rows: dict[str, ChunkRow]) -> dict[str, set[str]]:
-        if not rows:
-            return {}
-        marks = ",".join("?" * len(rows))
-        found = self.library.catalogue.db.execute(
-            f"SELECT chunk_id, council_keys FROM chunks WHERE chunk_id IN ({marks})", list(rows)
-        ).fetchall()
-        return {cid: set(keys.split()) for cid, keys in found}
-
     def _passages(self, hits: list[tuple[ChunkRow, float]]) -> list[Passage]:
-        cat = self.library.catalogue
-        docs = {d: cat.document(d) for d in {r.doc_id for r, _ in hits}}
-        texts = cat.texts(docs)
-        sections = {d: cat.sections(d) for d in docs}
+        lib = self.library
+        docs = {d: lib.document(d) for d in {r.doc_id for r, _ in hits}}
+        texts = lib.texts(docs)
+        sections = {d: lib.sections(d) for d in docs}
         out = []
         for row, score in hits:
             doc = docs[row.doc_id]
@@ -387,6 +194,15 @@ class HybridRetriever:
                 )  # fmt: skip
             )
         return out
+
+
+def _checked(query: str) -> str:
+    query = query.strip()
+    if not query:
+        raise QueryError("the query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+    return query
 
 
 def _rrf(f: dict[str, float]) -> float:

@@ -35,15 +35,15 @@ MAX_PROBE = 4000  # the largest such probe (25 ms at 100k chunks; Chroma's own f
 EXACT_MAX = 1000  # a filter at most this many chunks pass: exact search over just their vectors
 
 
-class ChunkLookup(Protocol):
-    """What the catalogue knows about the chunks behind the vectors (see Library.open)."""
+class ChunkCheck(Protocol):
+    """Which chunks one search may return, as the catalogue's rows say (`chunk_rows.FilteredChunks`)."""
 
-    def ids_where(self, where: dict[str, Any], limit: int) -> list[str] | None:
-        """The chunk ids that pass `where`; None when more than `limit` do, or `where` is not understood."""
+    def ids(self, limit: int) -> list[str] | None:
+        """Every chunk id that passes; None when more than `limit` do."""
         ...
 
-    def passing(self, chunk_ids: list[str], where: dict[str, Any]) -> set[str] | None:
-        """Those of `chunk_ids` that pass `where`; None when `where` is not understood."""
+    def passing(self, chunk_ids: list[str]) -> set[str]:
+        """Those of `chunk_ids` that pass."""
         ...
 
 
@@ -153,7 +153,6 @@ def _client(path: Path, url: str | None) -> Any:
 class VectorStore:
     """One Chroma collection: COLLECTION by default; in server mode the library names one per store."""
 
-    lookup: ChunkLookup | None = None  # set by the library: lets `query` filter without Chroma's filter
     on_write: Callable[[], None] | None = None  # set by the library: called before each write to Chroma
 
     def __init__(
@@ -250,30 +249,48 @@ class VectorStore:
     def count(self) -> int:
         return int(self.collection.count())
 
-    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+    def page(self, offset: int, limit: int, include: list[str]) -> dict[str, Any]:
+        """Stored vectors in Chroma's order: `ids` and what `include` names ("embeddings", "metadatas")."""
+        return dict(self.collection.get(include=include, limit=limit, offset=offset))
+
+    def metadatas(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The metadata of those of `ids` the store holds."""
+        got = self.collection.get(ids=ids, include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)}
+
+    def update_metadatas(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Replace stored vectors' metadata (a key given as None is dropped)."""
+        self._writing()
+        self.collection.update(ids=ids, metadatas=metadatas)
+
+    def drop(self) -> None:
+        """Delete the collection (already gone is fine)."""
+        self.client.delete_collection(self.name)
+
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None, check: ChunkCheck | None = None
+    ) -> list[tuple[str, float]]:
         """The k nearest chunks (id, cosine similarity) that satisfy `where`, best first.
 
         Chroma answers a filtered query by first gathering every id that passes the filter: at 100k
         chunks that took 60-340 ms (a kind, a date range, a quality statement; even one council's 130
-        chunks), against 2-6 ms unfiltered. With the catalogue's `lookup`:
+        chunks), against 2-6 ms unfiltered. With `check`, the catalogue's rows for the same filter:
         1. when at most EXACT_MAX chunks pass the filter (one council), their vectors are scored exactly
            (12 ms to find them by a scan of the catalogue's chunks and 5 ms to score them, at 100k);
         2. else the nearest PROBE vectors are fetched unfiltered and filtered in the catalogue; when at
            least k pass, they are the answer (a broad filter; 6 ms at 100k). When too few pass (a quality
            statement passes one chunk in 12, fewer among a topic's nearest), a larger probe sized by the
            share that passed, up to MAX_PROBE, is tried (35-45 ms at 100k);
-        3. else Chroma's own filter answers, as it does for an operator the catalogue does not evaluate.
+        3. else Chroma's own filter answers.
         """
-        if where and self.lookup is not None:
-            ids = self.lookup.ids_where(where, EXACT_MAX)
+        if where and check is not None:
+            ids = check.ids(EXACT_MAX)
             if ids is not None:
                 return self._exact(vector, ids, k)
             probe = max(PROBE, 4 * k)
             while True:
                 hits = self._query(vector, probe, None)
-                ok = self.lookup.passing([cid for cid, _ in hits], where)
-                if ok is None:
-                    break
+                ok = check.passing([cid for cid, _ in hits])
                 passed = [hit for hit in hits if hit[0] in ok]
                 if len(passed) >= k:
                     return passed[:k]

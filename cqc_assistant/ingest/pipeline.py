@@ -7,14 +7,14 @@ catalogue transaction; a failure at any step leaves the previous version searcha
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..councils import council_token
 from ..embedding import Vector
 from ..errors import CqcAssistantError, InputError
-from ..index.catalogue import vector_meta
+from ..index.chunk_vectors import embed_text
 from ..library import Library
 from ..models import Chunk, DocMeta, Extracted, Section
 from .chunking import chunk_document
@@ -156,7 +156,7 @@ def _prepare(library: Library, raw: RawInput) -> _Prepared | IngestResult:
     try:
         ex = load_bytes(raw.source, raw.data, raw.suffix)
         doc_id = doc_id_for(ex.text)
-        existing = library.catalogue.has(doc_id)
+        existing = library.stored(doc_id)
         if existing is not None and existing.status == "active":
             return IngestResult(raw.source, "unchanged", doc_id, existing.title, existing.n_chunks)
         meta, sections = detect(ex, raw.source)
@@ -209,28 +209,14 @@ def _store_all(library: Library, queue: list[_Prepared | IngestResult]) -> list[
 
 def _store(library: Library, p: _Prepared, vectors: Vector) -> IngestResult:
     """Write one embedded document: pending rows, its vectors, then activation (retiring the old version)."""
-    cat, raw, doc_id = library.catalogue, p.raw, p.doc_id
+    raw, doc_id = p.raw, p.doc_id
     try:
-        existing = cat.has(doc_id)
+        existing = library.stored(doc_id)
         if existing is not None and existing.status == "active":  # the same content, stored just before
             return IngestResult(raw.source, "unchanged", doc_id, existing.title, existing.n_chunks)
         if existing is not None:  # a leftover pending/deleting row with this content
-            library.vectors.delete_doc(doc_id)
-            cat.purge(doc_id)
-        previous = cat.active_for_source(raw.source)
-        cat.add_pending(doc_id, raw.source, p.ex, p.meta, p.sections, p.chunks, p.keys)
-        try:
-            # From the chunk rows just written, which carry a user's corrections to this content's facts.
-            ids, metadatas = cat.vector_metadatas(doc_id)
-            library.vectors.add(ids, vectors, metadatas)
-            cat.activate(doc_id, replaces=previous.doc_id if previous else None)
-        except BaseException:
-            library.vectors.delete_doc(doc_id)
-            cat.purge(doc_id)
-            raise
-        if previous is not None:
-            library.vectors.delete_doc(previous.doc_id)
-            cat.purge(previous.doc_id)
+            library.discard(doc_id)
+        previous = library.add_version(doc_id, raw.source, (p.ex, p.meta, p.sections, p.chunks), p.keys, vectors)
         return IngestResult(raw.source, "updated" if previous else "added", doc_id, p.meta.title, len(p.chunks))
     except Exception as exc:
         failed = _failure(raw.source, exc)
@@ -246,30 +232,3 @@ def _chunk_councils(meta: DocMeta, section: Section) -> list[str]:
 
 def _embed_text(ex: Extracted, section: Section, chunk: Chunk) -> str:
     return embed_text(section.title, ex.text[chunk.start : chunk.end])
-
-
-def embed_text(section_title: str, body: str) -> str:
-    """What is embedded for a chunk: its text, led by its section's title unless it starts with it."""
-    if body.startswith(section_title):
-        return body
-    return f"{section_title}: {body}"
-
-
-def stored_vectors(library: Library, batch: int = 512) -> Iterator[tuple[list[str], Vector, list[dict[str, Any]]]]:
-    """Every active chunk's (ids, vectors, metadatas), rebuilt from the catalogue exactly as ingest made them.
-
-    For rebuilding a vector store that a killed write left unreadable: the catalogue is the record.
-    """
-    cat = library.catalogue
-    rows = cat.db.execute(
-        'SELECT c.chunk_id, c.doc_id, c.start, c."end", c.theme, c.qs, c.boilerplate, c.date_num, '
-        "c.council_keys, c.kind, s.title FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
-        "JOIN sections s ON s.doc_id = c.doc_id AND s.idx = c.section_idx "
-        "WHERE d.status = 'active' ORDER BY c.doc_id, c.idx"
-    ).fetchall()
-    for i in range(0, len(rows), batch):
-        part = rows[i : i + batch]
-        texts = cat.texts(r[1] for r in part)
-        vectors = library.embedder.embed([embed_text(r[10], texts[r[1]][r[2] : r[3]]) for r in part])
-        metas = [vector_meta(r[1], r[9], r[4], r[5], bool(r[6]), r[7], str(r[8]).split()) for r in part]
-        yield [str(r[0]) for r in part], vectors, metas

@@ -17,7 +17,7 @@ from .reply import parse_reply, strip_thinking, text_of, visible_draft
 from .verify import Evidence, verify_sentence
 
 if TYPE_CHECKING:
-    from ..index.retriever import Filters
+    from ..filters import Filters
 
 __all__ = ["finish", "llm_answer", "stream_llm_answer"]
 

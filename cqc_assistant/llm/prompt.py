@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
     from langchain_core.prompts import ChatPromptTemplate
 
-    from ..index.retriever import Filters
+    from ..filters import Filters
 
 __all__ = ["REFUSAL_TOKEN", "answer_prompt", "build_messages", "fence", "kind_labels", "neutralise"]
 

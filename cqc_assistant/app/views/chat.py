@@ -17,7 +17,7 @@ from cqc_assistant.domain import QUALITY_STATEMENTS, THEMES
 from cqc_assistant.models import KINDS, Answer
 
 if TYPE_CHECKING:
-    from cqc_assistant.index.retriever import Filters
+    from cqc_assistant.filters import Filters
     from cqc_assistant.library import Library
 
 ANY = "Any"
@@ -33,7 +33,7 @@ def question_limit() -> int:
 
 def sidebar_filters(lib: Library) -> Filters | None:
     """The sidebar filters as Filters, or None when none is set (a follow-up then keeps the last ones)."""
-    from cqc_assistant.index.retriever import library_councils, make_filters
+    from cqc_assistant.scope import library_councils, make_filters
 
     with st.sidebar:
         st.markdown("#### Filters")
@@ -137,7 +137,7 @@ def council_notice(lib: Library | None, i: int, answer: Answer) -> None:
     st.warning(f"The council filter is {chosen} but the question names {other}.", icon=":material/filter_alt:")
     if lib is None:
         return
-    from cqc_assistant.index.retriever import library_councils
+    from cqc_assistant.scope import library_councils
 
     target = library_councils(lib, include_demo=rt.include_demo()).get(council_key(other))
     if target:
@@ -199,7 +199,7 @@ def side_panel(lib: Library | None, turns: list[Answer], selected: int | None) -
         return
     if lib is None:
         return
-    texts = lib.catalogue.texts({c.doc_id for c in answer.citations})
+    texts = lib.texts({c.doc_id for c in answer.citations})
     with st.container(key="cited-passages"):
         for c in answer.citations:
             rt.html(render.citation_card_html(c, texts.get(c.doc_id)))
@@ -208,14 +208,14 @@ def side_panel(lib: Library | None, turns: list[Answer], selected: int | None) -
 
 def examples(lib: Library) -> list[str]:
     """Questions about the library's own councils and the quality statements their documents cover."""
-    from cqc_assistant.index.retriever import library_councils
+    from cqc_assistant.scope import library_councils
 
     demo = rt.include_demo()
     memo_key = (lib.version(), demo)
     memo = st.session_state.get("_examples")
     if memo and memo[0] == memo_key:
         return list(memo[1])
-    hidden = set() if demo else lib.catalogue.hidden_demo()
+    hidden = set() if demo else lib.hidden_demo()
     docs = [d for d in lib.documents() if d.doc_id not in hidden]
     out: list[str] = []
     for council in sorted(library_councils(lib, include_demo=demo).values())[:2]:
@@ -279,6 +279,11 @@ st.caption(
     "passages it rests on; when the library does not hold the answer, it says so and shows the closest passages."
 )
 
+# The chat box first: it is pinned to the bottom wherever it is called, and is then on the page before the
+# sidebar's conversations and filters are read.
+st.chat_input(
+    "Ask about a council, e.g. How long do people wait for an assessment?", key="question", on_submit=submitted
+)
 boot = rt.startup()
 lib = boot.library
 history.restore()
@@ -290,9 +295,6 @@ if lib is not None:
     except Exception as exc:  # noqa: BLE001 - shown as one sentence
         rt.show_error(exc)
 
-st.chat_input(
-    "Ask about a council, e.g. How long do people wait for an assessment?", key="question", on_submit=submitted
-)
 pending = st.session_state.get("pending")
 if pending and lib is not None:
     del st.session_state["pending"]

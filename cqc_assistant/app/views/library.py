@@ -198,7 +198,7 @@ with browse:
         )
         demo = [d for d in docs if d.demo]
         if demo:
-            hidden = lib.catalogue.hidden_demo()
+            hidden = lib.hidden_demo()
             with st.container(horizontal=True, vertical_alignment="center", key="demo-actions"):
                 st.caption(
                     f"{len(demo)} demo document{'s' if len(demo) != 1 else ''} (fictional Wyvernshire)"

@@ -9,7 +9,7 @@ from cqc_assistant.app import runtime as rt
 from cqc_assistant.briefing import Briefing, StatementBriefing, build_briefing
 from cqc_assistant.domain import QUALITY_STATEMENTS
 from cqc_assistant.export import export_briefing, library_facts
-from cqc_assistant.index.retriever import library_councils
+from cqc_assistant.scope import library_councils
 
 lib = rt.library()
 ALL = 0
@@ -51,7 +51,7 @@ def show_briefing(b: Briefing) -> None:
             show_statement(s)
     cites = b.citations()
     with st.expander(f"Sources ({len(cites)} passages)"):
-        texts = lib.catalogue.texts({c.doc_id for c in cites})
+        texts = lib.texts({c.doc_id for c in cites})
         for c in cites:
             rt.html(render.citation_card_html(c, texts.get(c.doc_id)))
 
