@@ -18,16 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .errors import ConfigError, CqcAssistantError
-
-# PyTorch's OpenMP threads spin while they wait for each other. On a small machine whose cores are shared
-# (2 cores, another process busy on one), a spinning thread holds the core its partner needs, and every
-# one of the model's ~100 parallel steps waits for the scheduler: one query's embedding took 350-490 ms
-# instead of 10-13 ms, 15 answer sentences 0.5-1.1 s instead of 0.2-0.35 s. Waiting threads that sleep
-# cost 2-3 ms a query on an idle machine. Read once, when torch loads: so set before anything imports it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from .protocols import Embedder as _Embedder  # noqa: E402 - the seams live in protocols.py
-from .protocols import Vector as Vector  # noqa: E402 - re-exported
+from .protocols import Embedder as _Embedder  # the seams live in protocols.py
+from .protocols import Vector as Vector  # re-exported
 
 
 @runtime_checkable
@@ -98,6 +90,11 @@ class MiniLMEmbedder:
         return self._run(texts)
 
     def _load(self) -> Callable[[list[str]], Vector]:
+        # PyTorch's OpenMP threads spin while they wait for each other. On a small machine whose cores are
+        # shared (2 cores, another process busy on one), a spinning thread holds the core its partner needs:
+        # one query's embedding took 350-490 ms instead of 10-13 ms. Read once, when torch loads, which is
+        # only ever here: so set now, not at import (no work at import time).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
