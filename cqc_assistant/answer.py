@@ -200,8 +200,10 @@ class Assistant:
         best = cands[0]
         x = np.array([[c.x[f] for f in self.ranker.features] for c in cands], dtype=np.float64)
         supported = float(self.support.score(np.array([support_features(x, np.array([c.score for c in cands]))]))[0])
-        # Two fitted gates, each set for the stated false-refusal rate: the best sentence's own probability,
-        # and the answer-or-refuse model over all the candidates.
+        # Two fitted gates: the answer-or-refuse model over all the candidates, set for the stated
+        # false-refusal rate, and a floor under the best sentence's own probability that only a question
+        # nothing in the library speaks to falls below (set for 1% of answerable questions: a higher one
+        # refused answerable questions in small libraries, README).
         if best.score < self.ranker.threshold or supported < self.support.threshold:
             kind_missing = intent.kind and not any(c.typed for c in cands)
             why = (

@@ -1,6 +1,7 @@
 """The fitted sentence ranker: a logistic regression over general features of (question, candidate sentence).
 
-It chooses the answering sentences and, through its threshold, whether to answer at all. Its parameters are
+It chooses the answering sentences; a second model over its scores (the support model) and that model's
+threshold decide whether to answer at all. Its parameters are
 package data (`data/ranker.json`), fitted by `bench/fit_ranker.py` on the dev sets' labelled candidates, with
 the data version and the feature list they came from; the threshold was chosen by grouped cross-validation
 for a stated false-refusal rate. Loading and scoring are deterministic.
@@ -73,7 +74,7 @@ class Ranker:
     scale: NDArray[np.float64]
     weights: NDArray[np.float64]
     bias: float
-    threshold: float  # answer only when the best sentence's probability reaches this
+    threshold: float  # answer only when the probability (best sentence's, or the support model's) reaches this
     second_ratio: float  # a further citation needs this share of the best sentence's probability
     data_version: str = ""
     target_false_refusal: float = 0.0
