@@ -29,7 +29,7 @@ from .models import Answer, Citation, Passage
 from .protocols import ChatModel
 from .questions import FORM_WORDS, same_year, years_named
 from .ranker import Ranker, default_ranker, default_support, support_features
-from .rating import bands_asked
+from .rating_questions import bands_asked
 from .scope import documents_in_scope, library_councils
 from .text import looks_like_instruction, sentences
 

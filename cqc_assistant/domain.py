@@ -13,16 +13,27 @@ import threading
 from dataclasses import dataclass
 
 from .errors import RatingError
+from .text import straighten
 
 __all__ = [
+    "CQC_CREDIT",
+    "CQC_NAMES",
+    "CQC_PEOPLE",
+    "NUMBER_WORDS",
+    "PEER_CREDIT",
+    "WHO_FOUND_IT",
+    "BANDS",
     "PRESS_RELEASE_TITLE",
     "RATINGS",
+    "RATING_TERMS",
+    "RATING_VERB",
     "RATING_WORDS",
     "REPORT_PAGE_LINES",
     "SCORE_LABELS",
     "QUALITY_STATEMENTS",
     "QS_DESCRIPTIONS",
     "THEMES",
+    "band_index",
     "QualityStatement",
     "Theme",
     "match_quality_statement",
@@ -31,6 +42,7 @@ __all__ = [
     "normalise_rating",
     "quality_statement",
     "quality_statements_named",
+    "ratings_named",
 ]
 
 
@@ -173,8 +185,49 @@ QS_DESCRIPTIONS: dict[int, str] = {
 
 RATINGS: tuple[str, ...] = ("Inadequate", "Requires improvement", "Good", "Outstanding")
 
-# How documents write the ratings (for detection patterns): "requiring improvement", "require improvements".
-RATING_WORDS = r"(?:outstanding|good|requir(?:es|e|ing)\s+improvements?|inadequate)"
+# (lowest %, highest %, rating), from CQC's table: "25 to 38%", "39 to 62%", "63 to 87%", "88% and above".
+BANDS: tuple[tuple[int, int, str], ...] = (
+    (25, 38, RATINGS[0]),
+    (39, 62, RATINGS[1]),
+    (63, 87, RATINGS[2]),
+    (88, 100, RATINGS[3]),
+)
+
+
+def band_index(percent: int) -> int:
+    """The index in BANDS of a whole percentage from 0 to 100 (anything up to 38 is the lowest band)."""
+    return next(i for i, (_low, high, _rating) in enumerate(BANDS) if percent <= high)
+
+
+# Words that speak of a rating without naming one, in a question ("rated", "the lowest grade", "which band").
+RATING_TERMS = r"ratings?|rated|grades?|bands?"
+# A report line that gives the council's rating says so with the verb ("CQC rates", "rated", "rating"); the
+# plural "ratings" is more often other services' (care homes' "good ratings").
+RATING_VERB = r"rat(?:e|ed|es|ing)"
+
+# How documents write the ratings: "requiring improvement", "require improvements", "required improvement".
+RATING_WORDS = r"(?:outstanding|good|requir(?:es|ed|e|ing)\s+improvements?|inadequate)"
+_RATING_NAMED = re.compile(rf"\b{RATING_WORDS}\b", re.I)
+
+# Numbers written as words ("twenty carers"), with their values.
+_WORDS_TO_TWENTY = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+)  # fmt: skip
+NUMBER_WORDS: dict[str, int] = {w: n for n, w in enumerate(_WORDS_TO_TWENTY)} | {
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+
+# Who found it (DOMAIN.md §1): how a text names CQC, the words that credit CQC's assessment (its inspectors,
+# the regulator) and those that credit the LGA's peer team, each with the document kinds that are theirs.
+CQC_NAMES = r"\bCQC\b|Care Quality Commission"
+CQC_PEOPLE = rf"{CQC_NAMES}|\binspectors?\b"  # who at CQC finds things: an answer crediting them credits CQC
+CQC_CREDIT = rf"{CQC_PEOPLE}|inspection|regulator|assessors?"  # a question's words for CQC as the source
+PEER_CREDIT = r"LGA|peer (?:team|challenge|review)|peers|reviewers"
+WHO_FOUND_IT: tuple[tuple[str, frozenset[str]], ...] = (
+    (CQC_CREDIT, frozenset({"cqc_assessment", "cqc_press_release"})),
+    (PEER_CREDIT, frozenset({"lga_peer_challenge"})),
+)
 
 # Lines that only CQC's own report pages print (DOMAIN.md §5.1-5.2): a document holding one is a report.
 REPORT_PAGE_LINES: tuple[str, ...] = (
@@ -185,7 +238,7 @@ REPORT_PAGE_LINES: tuple[str, ...] = (
 )
 # A CQC press release's title (DOMAIN.md §5.3), wherever it was republished.
 PRESS_RELEASE_TITLE = (
-    r"\b(?:CQC|Care Quality Commission)\s+(?:rates\b.{3,160}?\badult social care(?: provision)?\s+as\b"
+    rf"\b(?:{CQC_NAMES})\s+(?:rates\b.{{3,160}}?\badult social care(?: provision)?\s+as\b"
     r"|publishes report on\b.{3,160}?\bcare act responsibilities\b)"
 )
 
@@ -201,9 +254,9 @@ MAX_LABEL_WORDS = 12
 FUZZY_THRESHOLD = 0.86
 FUZZY_MARGIN = 0.05
 
-_NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten"
+_ONE_TO_TEN = "|".join(w for w, n in NUMBER_WORDS.items() if 1 <= n <= 10)
 _PREFIX = r"(?:quality\s+statements?|qs|theme)"
-_NUM = rf"(?:\d{{1,2}}|{_NUMBER_WORDS})"
+_NUM = rf"(?:\d{{1,2}}|{_ONE_TO_TEN})"
 # "Quality statement one: ...", "Theme 2 - ...", "QS1 ...", "1. ...", "(3) ...", "a) ...".
 _LEADING_NUMBERING = re.compile(
     rf"^\s*(?:{_PREFIX}\s*{_NUM}?\s*[:.)\-|]+\s*"
@@ -213,33 +266,7 @@ _LEADING_NUMBERING = re.compile(
 )
 # A trailing score on a press-release line: "Assessing needs – 3", "Safeguarding (2)", "Leadership: score 3".
 _TRAILING_SCORE = re.compile(r"(?:\s*[-:|]\s*|\s+)(?:\(\s*)?(?:score\s*:?\s*)?[1-4](?:\s*\))?\s*$")
-_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "`": "'",
-        "\u00b4": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2033": '"',
-        "\u00a0": " ",
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2212": "-",
-    }
-)
 _WORD_MAP = {"lead": "live", "experiences": "experience"}
-
-
-def _straighten(s: str) -> str:
-    return s.translate(_TRANSLATE)
 
 
 def normalise_label(s: str) -> str:
@@ -248,7 +275,7 @@ def normalise_label(s: str) -> str:
     Lower-cases, straightens quotes, drops leading numbering, "the", "of care" and punctuation (so
     Oxford commas vanish), and treats lead/live and experience/experiences as the same word.
     """
-    text = _straighten(s).lower()
+    text = straighten(s).lower()
     for _ in range(3):
         stripped = _LEADING_NUMBERING.sub("", text, count=1)
         if stripped == text:
@@ -272,7 +299,7 @@ def normalise_label(s: str) -> str:
 
 def _label_key(label: str) -> str | None:
     """Normalise a label for matching, or None when it is empty or too long to be a heading."""
-    without_score = _TRAILING_SCORE.sub("", _straighten(label).lower())
+    without_score = _TRAILING_SCORE.sub("", straighten(label).lower())
     key = normalise_label(without_score) if without_score.strip() else normalise_label(label)
     if not key or len(key.split()) > MAX_LABEL_WORDS:
         return None
@@ -367,7 +394,7 @@ def quality_statement(key: int | str) -> QualityStatement:
         if key in _QS_BY_NUMBER:
             return _QS_BY_NUMBER[key]
         raise RatingError(f"unknown quality statement {key!r}: numbers run from 1 to 9")
-    text = _straighten(str(key)).strip()
+    text = straighten(str(key)).strip()
     lowered = text.lower()
     number_match = re.fullmatch(r"(?:qs|quality\s+statement)?\s*(\d{1,2})", lowered)
     if number_match:
@@ -395,6 +422,8 @@ _RATING_KEYS = {
     "requiring improvement": "Requires improvement",
     "require improvements": "Requires improvement",
     "requiring improvements": "Requires improvement",
+    "required improvement": "Requires improvement",
+    "required improvements": "Requires improvement",
     "good": "Good",
     "outstanding": "Outstanding",
 }
@@ -402,5 +431,10 @@ _RATING_KEYS = {
 
 def normalise_rating(s: str) -> str | None:
     """The canonical rating for loosely written text ("requires Improvement", "'Good'"), else None."""
-    key = " ".join(re.sub(r"[^a-z]+", " ", _straighten(s).lower()).split())
+    key = " ".join(re.sub(r"[^a-z]+", " ", straighten(s).lower()).split())
     return _RATING_KEYS.get(key)
+
+
+def ratings_named(text: str) -> set[str]:
+    """The ratings a text names anywhere, canonical ("requiring improvement" is "Requires improvement")."""
+    return {_RATING_KEYS[" ".join(m.group(0).lower().split())] for m in _RATING_NAMED.finditer(text)}

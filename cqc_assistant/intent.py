@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .councils import find_councils
-from .domain import QS_DESCRIPTIONS, QUALITY_STATEMENTS, quality_statements_named
+from .domain import QS_DESCRIPTIONS, QUALITY_STATEMENTS, WHO_FOUND_IT, quality_statements_named
 from .questions import Finder, answer_type, has_two_parts, years_named
 
 if TYPE_CHECKING:
@@ -20,12 +20,7 @@ if TYPE_CHECKING:
     from .library import Library
 
 # Who a question says found it: CQC (its report or press release) or the LGA's peer team (DOMAIN.md §1).
-_SOURCES = (
-    (re.compile(r"\b(cqc|care quality commission|inspectors?|inspection|regulator|assessors?)\b", re.I),
-     frozenset({"cqc_assessment", "cqc_press_release"})),
-    (re.compile(r"\b(lga|peer (team|challenge|review)|peers|reviewers)\b", re.I),
-     frozenset({"lga_peer_challenge"})),
-)  # fmt: skip
+_SOURCES = tuple((re.compile(rf"\b(?:{words})\b", re.I), kinds) for words, kinds in WHO_FOUND_IT)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,10 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .domain import RATINGS
+from .domain import NUMBER_WORDS, RATINGS
 
-_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|half|dozen"
+_NUMBER_WORDS = "|".join(
+    [*sorted(NUMBER_WORDS, key=len, reverse=True), "hundred", "thousand", "million", "half", "dozen"]
 )
 _ORG_WORDS = {
     "council", "county", "city", "borough", "care", "quality", "commission", "adult", "adults", "social", "services",
@@ -39,6 +38,8 @@ class _PersonPattern:
         return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
 
 
+# The four ratings as named (domain.RATINGS), as the fitted ranker learned them; `domain.ratings_named` also
+# reads "requiring improvement" and the like.
 _RATING = re.compile(rf"\b({'|'.join(RATINGS)})\b", re.I)
 
 

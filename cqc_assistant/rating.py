@@ -2,35 +2,37 @@
 
 Pure functions over frozen dataclasses. Every decision uses integer arithmetic: the published
 percentages are the ceiling of the exact figure (§4.2), and a float or `round` would silently move
-the 62.5 / 87.5 boundary cases (§4.3) into the wrong band.
+the 62.5 / 87.5 boundary cases (§4.3) into the wrong band. Typed scores are read in `rating_input`,
+a question's pointing at a band in `rating_questions`, and the text of a result in `rating_report`.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias
 
-from .domain import QUALITY_STATEMENTS, RATINGS, QualityStatement, normalise_rating, quality_statement
+from .domain import (
+    BANDS,
+    QUALITY_STATEMENTS,
+    RATINGS,
+    QualityStatement,
+    band_index,
+    normalise_rating,
+    quality_statement,
+)
 from .errors import RatingError
 
 __all__ = [
     "BANDS",
     "SOURCE_URL",
     "BandDistance",
-    "BandsAsked",
     "LegacyQS",
     "RatingFlags",
     "RatingResult",
-    "bands_asked",
     "compare_stated",
-    "parse_evidence_categories",
-    "parse_score",
-    "parse_scores",
     "percent_ceiling",
     "percent_floor",
     "rate",
@@ -41,18 +43,10 @@ __all__ = [
 SOURCE_URL = "https://www.cqc.org.uk/guidance-regulation/local-authorities/how-we-determine-ratings"
 SOURCE_TITLE = "CQC, How we determine ratings"
 
-# (lowest %, highest %, rating), from CQC's table: "25 to 38%", "39 to 62%", "63 to 87%", "88% and above".
-BANDS: tuple[tuple[int, int, str], ...] = (
-    (25, 38, RATINGS[0]),
-    (39, 62, RATINGS[1]),
-    (63, 87, RATINGS[2]),
-    (88, 100, RATINGS[3]),
-)
 MIN_SCORE = 1
 MAX_SCORE = 4
 NUM_QS = len(QUALITY_STATEMENTS)
 MAX_EVIDENCE_CATEGORIES = 6
-NOT_ASSESSED = frozenset({"-", "na", "n/a", "none", "not assessed"})
 
 Method = Literal["current", "legacy"]
 JSONDict: TypeAlias = dict[str, Any]
@@ -195,50 +189,7 @@ def rating_for_percent(percent: int) -> str:
     """The rating for a whole percentage, using CQC's bands (anything up to 38 is Inadequate)."""
     if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
         raise RatingError(f"percentage {percent!r} is not a whole number from 0 to 100")
-    for _low, high, rating in BANDS:
-        if percent <= high:
-            return rating
-    raise AssertionError("unreachable: bands cover 0-100")
-
-
-# A question may point at a band without naming it: "a council on 75%", "the lowest of the four grades".
-_RATING_WORDS = r"ratings?|rated|grades?|bands?"
-_BY_RANK = re.compile(rf"\b({_RATING_WORDS})\b", re.I)
-_BY_PERCENT = re.compile(rf"\b({_RATING_WORDS}|scores?|scored|results?)\b", re.I)
-_PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:%|per ?cent\b)", re.I)
-_RANKS = (
-    (re.compile(r"\b(second|next)[- ](lowest|worst)\b|\bnext to (the )?bottom\b", re.I), 1),
-    (re.compile(r"\b(second|next)[- ](highest|best)\b|\bnext to (the )?top\b", re.I), 2),
-    (re.compile(r"\b(lowest|worst|bottom)\b", re.I), 0),
-    (re.compile(r"\b(highest|best|top)\b", re.I), 3),
-)
-
-
-@dataclass(frozen=True)
-class BandsAsked:
-    """The bands (lowest %, highest %, rating) a question about ratings points at by a percentage or by rank,
-    and the words that point at them ("75%", "lowest", "grades"): a report states the band in its own words
-    ("Good", "63 to 87%"), which stand for those."""
-
-    bands: tuple[tuple[int, int, str], ...] = ()
-    words: tuple[str, ...] = ()
-
-
-def bands_asked(text: str) -> BandsAsked:
-    found: list[int] = []
-    words: list[str] = []
-    if by_percent := [w.group(0) for w in _BY_PERCENT.finditer(text)]:
-        for m in _PERCENT.finditer(text):
-            if (value := Fraction(m.group(1))) <= 100:
-                found.append(_band_index(rating_for_percent(math.ceil(value))))
-                words += [m.group(1), *by_percent]
-    if by_rank := [w.group(0) for w in _BY_RANK.finditer(text)]:
-        for pattern, index in _RANKS:
-            if rank := pattern.search(text):
-                found.append(index)
-                words += [*rank.group(0).split(), *by_rank]
-                break
-    return BandsAsked(tuple(BANDS[i] for i in dict.fromkeys(found)), tuple(dict.fromkeys(words)))
+    return BANDS[band_index(percent)][2]
 
 
 def _is_half(total: int, n: int) -> bool:
@@ -480,111 +431,3 @@ def compare_stated(
         elif canonical != result.rating:
             messages.append(f"stated rating {canonical} differs from computed {result.rating} ({result.percent}%)")
     return messages
-
-
-def parse_score(text: str, where: str) -> int | None:
-    """One typed score: 1-4, or None for '-' / 'na' / blank-like markers; anything else is a RatingError."""
-    value = text.strip()
-    if value.lower() in NOT_ASSESSED:
-        return None
-    if not re.fullmatch(r"[+-]?\d+", value):
-        raise RatingError(f"score {text!r} for {where} is not a whole number from 1 to 4 (or '-' / 'na')")
-    number = int(value)
-    if not MIN_SCORE <= number <= MAX_SCORE:
-        raise RatingError(f"score {text!r} for {where} is outside 1 to 4")
-    return number
-
-
-def parse_scores(positional: Sequence[str], named: Sequence[str]) -> dict[int, int | None]:
-    """Parse command-line scores: positional S1..S9 in QS order, then `name=score` pairs.
-
-    "-" or "na" marks a QS not assessed. QS not mentioned are absent from the result (and `rate`
-    treats them as not assessed). Errors name the offending value.
-    """
-    return _per_qs(
-        positional,
-        named,
-        parse_score,
-        items="positional scores",
-        example="named score {pair!r} must look like 'safeguarding=2' or '7=2'",
-        split=str.rpartition,
-        none_assessed="give at least one score from 1 to 4",
-    )
-
-
-T = TypeVar("T")
-
-
-def _per_qs(
-    positional: Sequence[str],
-    named: Sequence[str],
-    parse: Callable[[str, str], T | None],
-    *,
-    items: str,
-    example: str,
-    split: Callable[[str, str], tuple[str, str, str]],
-    none_assessed: str,
-) -> dict[int, T | None]:
-    """Positional values in QS order, then `name=value` pairs; each parsed by `parse`, duplicates refused."""
-    if len(positional) > NUM_QS:
-        raise RatingError(
-            f"{len(positional)} {items} given (extra: {positional[NUM_QS]!r}): "
-            f"there are only {NUM_QS} quality statements"
-        )
-    out: dict[int, T | None] = {}
-    for i, text in enumerate(positional):
-        qs = QUALITY_STATEMENTS[i]
-        out[qs.number] = parse(text, f"QS{qs.number} ({qs.name})")
-    for pair in named:
-        key, sep, value = split(pair, "=")
-        if not sep or not key.strip():
-            raise RatingError(example.format(pair=pair))
-        qs = quality_statement(key.strip())
-        if qs.number in out:
-            raise RatingError(f"quality statement {qs.number} ({qs.name}) given twice (again as {pair!r})")
-        out[qs.number] = parse(value, f"QS{qs.number} ({qs.name})")
-    if all(value is None for value in out.values()):
-        raise RatingError(f"no quality statement assessed: {none_assessed}")
-    return out
-
-
-def _parse_categories(text: str, where: str) -> list[int] | None:
-    value = text.strip()
-    if value.lower() in NOT_ASSESSED:
-        return None
-    parts = [part for part in re.split(r"[,\s]+", value) if part]
-    if not parts:
-        raise RatingError(f"no evidence category scores for {where} in {text!r} (use '-' if not assessed)")
-    if len(parts) > MAX_EVIDENCE_CATEGORIES:
-        raise RatingError(
-            f"{len(parts)} evidence category scores for {where} in {text!r}: there are only "
-            f"{MAX_EVIDENCE_CATEGORIES} evidence categories"
-        )
-    out: list[int] = []
-    for part in parts:
-        if not re.fullmatch(r"[+-]?\d+", part):
-            raise RatingError(
-                f"evidence category score {part!r} for {where} (in {text!r}) is not a whole number from 1 to 4"
-            )
-        number = int(part)
-        if not MIN_SCORE <= number <= MAX_SCORE:
-            raise RatingError(f"evidence category score {part!r} for {where} (in {text!r}) is outside 1 to 4")
-        out.append(number)
-    return out
-
-
-def parse_evidence_categories(positional: Sequence[str], named: Sequence[str]) -> dict[int, list[int] | None]:
-    """Parse command-line input for the legacy method: one comma-separated list of category scores per QS.
-
-    Positional values are QS1..QS9 in order ("3,3,2,4"), then `name=3,3,2` pairs; "-" or "na" marks a
-    QS not assessed. The result feeds `rate_legacy`. Errors name the offending value.
-    """
-    return _per_qs(
-        positional,
-        named,
-        _parse_categories,
-        items="positional category lists",
-        example="named category scores {pair!r} must look like 'safeguarding=3,3,2,4'",
-        split=str.partition,
-        none_assessed="give at least one list of category scores from 1 to 4",
-    )

@@ -1,9 +1,24 @@
-"""Offset-preserving text helpers: sentences, words and normalisation."""
+"""Offset-preserving text helpers: sentences, words and normalisation (typographic quotes and dashes folded)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+# Typographic quotes, primes, dashes and the no-break space, with the plain character each stands for: the one
+# table for matching names (domain) and for text a PDF core font must show (export).
+STRAIGHT = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00a0": " ",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+}  # fmt: skip
+_STRAIGHTEN = str.maketrans(STRAIGHT)
+
+
+def straighten(text: str) -> str:
+    """Curly quotes, primes and dashes as their plain ASCII forms, one character for one (offsets hold)."""
+    return text.translate(_STRAIGHTEN)
+
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
 # upper-case letter, digit, quote or bullet; abbreviations common in council documents do not end one.
@@ -31,13 +46,7 @@ def paragraphs(text: str, start: int = 0, end: int | None = None) -> Iterator[tu
     """Non-blank lines (or blank-line separated blocks) as (start, end), trimmed of surrounding space."""
     end = len(text) if end is None else end
     for m in re.finditer(r"[^\n]+", text[start:end]):
-        s, e = start + m.start(), start + m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            yield s, e
+        yield from _trim(text, start + m.start(), start + m.end())
 
 
 # A line broken only to fit the page (PDF text, hard-wrapped Markdown) stops mid-sentence: the next line

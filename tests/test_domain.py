@@ -18,6 +18,7 @@ from cqc_assistant.domain import (
     normalise_rating,
     quality_statement,
     quality_statements_named,
+    ratings_named,
 )
 from cqc_assistant.errors import RatingError
 
@@ -279,3 +280,15 @@ def test_ratings_and_score_labels() -> None:
 )
 def test_quality_statements_named_in_free_text(text: str, numbers: set[int]) -> None:
     assert quality_statements_named(text) == numbers
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("Adult social care was rated as 'requiring improvement' by the regulator.", {"Requires improvement"}),
+    ("Services required improvement; two areas were Good.", {"Requires improvement", "Good"}),
+    ("Provision 'requires improvements' in four areas", {"Requires improvement"}),
+    ("Outstanding, good, requires improvement or inadequate", {"Outstanding", "Good", "Requires improvement",
+                                                               "Inadequate"}),
+    ("There is room for improvement and goodwill.", set()),
+])  # fmt: skip
+def test_ratings_named_reads_every_written_form_as_the_canonical_rating(text: str, named: set[str]) -> None:
+    assert ratings_named(text) == named

@@ -21,15 +21,14 @@ from cqc_assistant.errors import RatingError
 from cqc_assistant.rating import (
     BANDS,
     SOURCE_URL,
-    BandsAsked,
-    bands_asked,
     compare_stated,
-    parse_scores,
     percent_ceiling,
     rate,
     rate_legacy,
     rating_for_percent,
 )
+from cqc_assistant.rating_input import parse_scores
+from cqc_assistant.rating_questions import BandsAsked, bands_asked
 from cqc_assistant.what_if import ways, ways_count, what_if, what_if_count
 
 INADEQUATE, RI, GOOD, OUTSTANDING = "Inadequate", "Requires improvement", "Good", "Outstanding"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cqc_assistant.text import sentences
+from cqc_assistant.text import sentences, straighten
 
 
 def split(text: str) -> list[str]:
@@ -44,3 +44,10 @@ def test_offsets_are_exact_inside_a_larger_text() -> None:
         "Staff told the peer team about gaps in\nthe market.",
         "The most urgent is respite.",
     ]
+
+
+def test_straighten_folds_typographic_marks_one_for_one() -> None:
+    text = "\u201cPeople\u2019s needs\u201d \u2013 assessed\u00a0in 2023\u20122024"
+    plain = straighten(text)
+    assert plain == '"People\'s needs" - assessed in 2023-2024'
+    assert len(plain) == len(text)  # offsets into the original still hold

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from ..briefing import Briefing
+from ..briefing_model import Briefing
 from ..errors import QueryError
 from ..models import Answer
 from .filenames import safe_filename, with_extension

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from .. import __version__
-from ..briefing import Briefing, BriefingLine
+from ..briefing_model import Briefing, BriefingLine
 from ..models import Answer, Citation
 from .sources import LibraryFacts, is_web_address
 from .text import one_line, paragraphs

@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..text import straighten
+
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
-_LATIN1_FOLD = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"',
-        "\u201e": '"', "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
-        "\u2026": "...", "\u2022": "*", "\u00a0": " ", "\u2009": " ", "\u200b": "", "\u2192": "->",
-    }
-)  # fmt: skip
+# What the PDF core fonts lack, beyond the typographic quotes and dashes `straighten` folds.
+_LATIN1_FOLD = str.maketrans({"\u2026": "...", "\u2022": "*", "\u2009": " ", "\u200b": "", "\u2192": "->"})
 
 
 def clean(text: str) -> str:
@@ -37,7 +34,7 @@ def paragraphs(text: str) -> list[str]:
 
 def latin1(text: str) -> str:
     """Text the PDF core fonts can show: fold typographic punctuation, strip accents, '?' for the rest."""
-    text = clean(text).translate(_LATIN1_FOLD)
+    text = straighten(clean(text)).translate(_LATIN1_FOLD)
     out = []
     for ch in text:
         try:

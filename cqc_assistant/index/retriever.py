@@ -19,22 +19,12 @@ from ..filters import Filters
 from ..library import Library
 from ..models import Passage
 from ..ranker import PASSAGE_FEATURES, default_fusion
-from ..rating import BandsAsked, bands_asked
-from ..scope import documents_in_scope, hidden_documents, library_councils, make_filters, resolve_council
+from ..rating_questions import BandsAsked, bands_asked
+from ..scope import hidden_documents
 from .records import ChunkRow
 from .terms import STOPWORDS, expansions, tokens
 
-# Re-exported for cli.py, which imports them from here (the scope helpers live in scope.py, Filters in filters.py).
-__all__ = [
-    "Filters",
-    "HybridRetriever",
-    "band_words",
-    "documents_in_scope",
-    "fts_query",
-    "library_councils",
-    "make_filters",
-    "resolve_council",
-]
+__all__ = ["HybridRetriever", "band_words", "fts_query"]
 
 MAX_QUERY_CHARS = 2000
 CANDIDATES = 40

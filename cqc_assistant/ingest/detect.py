@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import replace
 
 from ..councils import find_councils
-from ..domain import PRESS_RELEASE_TITLE, REPORT_PAGE_LINES, match_quality_statement, match_theme
+from ..domain import CQC_NAMES, PRESS_RELEASE_TITLE, REPORT_PAGE_LINES, match_quality_statement, match_theme
 from ..models import DocMeta, Extracted, Heading, Section
 from .facts import find_date, find_percent, find_rating, header_line
 from .scores import find_score_statements, scores_from
@@ -227,7 +227,7 @@ def _theme_from_hint(line: str) -> int | None:
 
 # --- document-level facts ------------------------------------------------------------------------------
 
-_CQC = re.compile(r"\bCQC\b|Care Quality Commission", re.I)
+_CQC = re.compile(CQC_NAMES, re.I)
 _REPORT_LINE = re.compile(
     r"^[ \t#]*(?:" + "|".join(re.escape(x) for x in REPORT_PAGE_LINES) + r"|assessment published\s*:.*"
     r"|[^\n]{3,90}:\s*local authority assessment)[ \t]*$",

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ..councils import council_key, find_councils
-from ..domain import RATING_WORDS, normalise_rating
+from ..domain import CQC_NAMES, RATING_WORDS, normalise_rating
 
 Span = tuple[int, int]
 _Q = r"[\"'‘’“”]?"
@@ -86,7 +86,7 @@ def header_line(text: str) -> Span | None:
     line = m.group(0)
     if len(line) < 40 or not re.search(r"\bpublished\b|\brat(?:ing|ed)\b|\breport\b", line, re.I):
         return None
-    if not re.search(r"\bCQC\b|Care Quality Commission|assessment|peer challenge|peer review", line, re.I):
+    if not re.search(rf"{CQC_NAMES}|assessment|peer challenge|peer review", line, re.I):
         return None
     return m.start(), m.end()
 

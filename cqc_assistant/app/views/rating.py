@@ -9,7 +9,8 @@ from cqc_assistant.app import runtime as rt
 from cqc_assistant.app.scorecards import show_scorecards
 from cqc_assistant.domain import QUALITY_STATEMENTS, SCORE_LABELS
 from cqc_assistant.errors import CqcAssistantError, RatingError
-from cqc_assistant.rating import NOT_ASSESSED, RatingResult, parse_score, rate
+from cqc_assistant.rating import RatingResult, rate
+from cqc_assistant.rating_input import NOT_ASSESSED, parse_score
 from cqc_assistant.rating_report import distance_down, distance_up
 from cqc_assistant.scorecard import CouncilScorecard, build_scorecard
 from cqc_assistant.what_if import Direction, ways, ways_count

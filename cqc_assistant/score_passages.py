@@ -1,0 +1,159 @@
+"""Where a document's stored text states a score, a rating or a percentage: the line or sentence a scorecard
+quotes, as offsets into the stored text (so every quote is exactly `stored_text[start:end]`)."""
+
+from __future__ import annotations
+
+import re
+
+from .domain import RATING_VERB, match_quality_statement
+from .index.records import DocRecord, SectionRecord
+from .models import Citation
+from .text import paragraphs
+
+__all__ = ["span_citation", "locate_score_lines", "percent_span", "rating_span", "score_line"]
+
+# A list or table line that ends with a score: "Safeguarding – 3", "1. Leadership: 3", "| Safeguarding | 3 |".
+_LIST_LINE = re.compile(
+    r"^(?P<label>.*?[A-Za-z].*?)[\s|:\-\u2013\u2014(]+(?:score\s*:?\s*)?(?P<score>[1-4])\s*\)?\s*\|?\s*$",
+    re.I,
+)
+_MAX_LIST_LINE = 200
+_MAX_LABEL_WORDS = 16
+_PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
+_RATING_CUE = re.compile(rf"\b{RATING_VERB}\b", re.I)
+
+
+def _sentence(text: str, a: int, b: int) -> tuple[int, int]:
+    """The sentence around text[a:b], kept within its line and trimmed."""
+    line_start = text.rfind("\n", 0, a) + 1
+    line_end = text.find("\n", b)
+    line_end = len(text) if line_end == -1 else line_end
+    dot = max(text.rfind(". ", line_start, a), text.rfind("? ", line_start, a), text.rfind("! ", line_start, a))
+    s = line_start if dot == -1 else dot + 2
+    m = re.compile(r"[.?!](?=\s|$)").search(text, b, line_end)
+    e = line_end if m is None else m.end()
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def _list_line(text: str, a: int, b: int) -> tuple[str, int] | None:
+    line = text[a:b]
+    if len(line) > _MAX_LIST_LINE:
+        return None
+    m = _LIST_LINE.match(line)
+    if m is None:
+        return None
+    label = m.group("label").strip(" |")
+    if not label or len(label.split()) > _MAX_LABEL_WORDS:
+        return None
+    return label, int(m.group("score"))
+
+
+def locate_score_lines(text: str, scores: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """Find, for each stated QS score, the list or table line that states it: {qs: (start, end)}.
+
+    Candidate lines end with a score 1-4. A run of consecutive candidates whose digits equal the stated
+    scores in QS order is mapped by position (as detection does); otherwise lines are matched by their
+    label; any QS still unplaced takes the next candidate, in order, ending with its digit.
+    """
+    if not scores:
+        return {}
+    candidates: list[tuple[int, int, str, int, int]] = []  # start, end, label, score, line number
+    for n, (a, b) in enumerate(paragraphs(text)):
+        found = _list_line(text, a, b)
+        if found:
+            candidates.append((a, b, found[0], found[1], n))
+    runs: list[list[tuple[int, int, str, int, int]]] = []
+    for cand in candidates:
+        if runs and runs[-1][-1][4] == cand[4] - 1:
+            runs[-1].append(cand)
+        else:
+            runs.append([cand])
+    order = sorted(scores)
+    wanted = [scores[q] for q in order]
+    located: dict[int, tuple[int, int]] = {}
+    best: dict[int, tuple[int, int]] = {}
+    for run in runs:
+        attempt: dict[int, tuple[int, int]] = {}
+        if len(run) == len(order) and [c[3] for c in run] == wanted:
+            attempt = {q: (c[0], c[1]) for q, c in zip(order, run, strict=True)}
+        else:
+            for a, b, label, score, _n in run:
+                qs = match_quality_statement(label)
+                if qs is not None and scores.get(qs.number) == score and qs.number not in attempt:
+                    attempt[qs.number] = (a, b)
+        if len(attempt) > len(best):
+            best = attempt
+    located.update(best)
+    pointer = 0
+    for q in order:
+        if q in located:
+            pointer = max(pointer, located[q][1])
+            continue
+        for a, b, _label, score, _n in candidates:
+            if a >= pointer and score == scores[q] and (a, b) not in located.values():
+                located[q] = (a, b)
+                pointer = b
+                break
+    return located
+
+
+def _section_title(sections: list[SectionRecord], offset: int) -> str:
+    title = ""
+    for s in sections:
+        if s.start <= offset < s.end:
+            title = s.title  # later (inner) sections win
+    return title
+
+
+def span_citation(
+    doc: DocRecord, text: str, sections: list[SectionRecord], span: tuple[int, int], council: str
+) -> Citation:
+    start, end = span
+    return Citation(
+        n=0,
+        doc_id=doc.doc_id,
+        title=doc.title,
+        source=doc.source,
+        section=_section_title(sections, start),
+        start=start,
+        end=end,
+        quote=text[start:end],
+        council=council,
+        kind=doc.kind,
+    )
+
+
+def rating_span(text: str, rating: str) -> tuple[int, int] | None:
+    word = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in rating.split()) + r"\b", re.I)
+    for a, b in paragraphs(text):
+        line = text[a:b]
+        for m in word.finditer(line):
+            if _RATING_CUE.search(line):
+                return _sentence(text, a + m.start(), a + m.end())
+    return None
+
+
+def percent_span(text: str, percent: int) -> tuple[int, int] | None:
+    for m in _PERCENT.finditer(text):
+        if int(float(m.group(1))) == percent:
+            return _sentence(text, m.start(), m.end())
+    return None
+
+
+def score_line(text: str, sections: list[SectionRecord], start: int, end: int, score: int) -> tuple[int, int]:
+    """A QS page states its score over several lines (heading, `Score: 3`, `3 - Evidence shows...`): quote the
+    lines from the first that is not the section's heading to the first that names the score."""
+    line_end = text.find("\n", start, end)
+    if line_end < 0:
+        return start, end
+    first = text[start:line_end].strip().lstrip("#").strip()
+    if any(first == s.title and (start <= s.start <= end or s.start <= start < s.end) for s in sections):
+        start = line_end + len(text[line_end:end]) - len(text[line_end:end].lstrip())
+    line_end = text.find("\n", start, end)
+    while line_end > 0 and str(score) not in text[start:line_end]:  # a label line, its score on the next
+        line_end = text.find("\n", line_end + 1, end)
+    return start, (end if line_end < 0 else line_end)
