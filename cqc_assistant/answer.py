@@ -31,7 +31,7 @@ from .questions import FORM_WORDS, same_year, years_named
 from .ranker import Ranker, default_ranker, default_support, support_features
 from .rating_questions import bands_asked
 from .scope import documents_in_scope, library_councils
-from .text import looks_like_instruction, sentences
+from .text import first_line_end, looks_like_instruction, quoted_span, sentences
 
 MAX_QUESTION_CHARS = 1000
 # Passages whose sentences are candidates, and how many candidates are compared densely: chosen under grouped
@@ -234,7 +234,7 @@ class Assistant:
         seen: set[tuple[str, int]] = set()
         for rank, p in enumerate(passages):
             doc_text = texts[p.doc_id]
-            first_line = _first_line_end(doc_text)
+            first_line = first_line_end(doc_text)
             spans = list(sentences(doc_text, p.start, p.end))
             for i, (s, e) in enumerate(spans):
                 if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3 or _is_heading(doc_text[s:e], p):
@@ -242,7 +242,7 @@ class Assistant:
                 seen.add((p.doc_id, s))
                 if looks_like_instruction(doc_text[s:e]):
                     continue
-                s, e = _extend(doc_text, spans, i)
+                s, e = quoted_span(doc_text, spans, i)
                 out.append(Candidate(p, rank, s, e, doc_text[s:e], opening=s < first_line))
         return out
 
@@ -388,32 +388,6 @@ def _question_terms(intent: Intent, filters: Filters) -> list[str]:
     return [t for t in terms if t not in council_stems and t not in form] or terms
 
 
-_ANAPHOR = re.compile(
-    r"^(?:it|its|this|these|those|they|their|he|she|his|her|such|however|but|also|similarly|"
-    r"in addition|additionally|as a result|the team|the peer team saw it|both|neither|"
-    r"(?:each|one|some|many|most|all|none) of (?:these|them|those)|of these|"
-    # an elliptical "The most urgent is...", "The first was...": the noun is in the sentence before
-    r"the (?:most|least) \w+ (?:is|are|was|were)|"
-    r"the (?:main|biggest|largest|greatest|first|second|third|last|latter|former|other)(?: ones?)? "
-    r"(?:is|are|was|were))\b",
-    re.I,
-)
-
-
-def _extend(text: str, spans: list[tuple[int, int]], i: int) -> tuple[int, int]:
-    """A sentence that leans on its neighbour is quoted with it: one opening with 'It', 'This', 'However'...
-    takes the sentence before; one ending in ':' takes the list lines after it (same passage, bounded)."""
-    s, e = spans[i]
-    if i > 0 and _ANAPHOR.match(text[s:e]) and e - spans[i - 1][0] <= 600:
-        s = spans[i - 1][0]
-    if text[s:e].rstrip().endswith(":"):
-        j = i + 1
-        while j < len(spans) and j <= i + 4 and spans[j][1] - s <= 700:
-            e = spans[j][1]
-            j += 1
-    return s, e
-
-
 def _validate(question: str) -> str:
     q = (question or "").strip()
     if not q:
@@ -453,14 +427,6 @@ def _credit(term: str, own: set[str], synonym: set[str], context: set[str]) -> f
     if term in synonym:
         return SYNONYM_CREDIT
     return CONTEXT_CREDIT if term in context else 0.0
-
-
-def _first_line_end(text: str, most: int = 400) -> int:
-    """Where the document's first non-blank line ends (at most `most` characters in: PDF text joined into one
-    long first line is not a title)."""
-    start = len(text) - len(text.lstrip())
-    end = text.find("\n", start)
-    return min(len(text) if end < 0 else end, start + most)
 
 
 def _is_heading(text: str, p: Passage) -> bool:

@@ -246,3 +246,37 @@ def unwrap_lines(page: str) -> str:
             out.append(line)
         previous = line
     return "\n".join(out)
+
+
+_ANAPHOR = re.compile(
+    r"^(?:it|its|this|these|those|they|their|he|she|his|her|such|however|but|also|similarly|"
+    r"in addition|additionally|as a result|the team|the peer team saw it|both|neither|"
+    r"(?:each|one|some|many|most|all|none) of (?:these|them|those)|of these|"
+    # an elliptical "The most urgent is...", "The first was...": the noun is in the sentence before
+    r"the (?:most|least) \w+ (?:is|are|was|were)|"
+    r"the (?:main|biggest|largest|greatest|first|second|third|last|latter|former|other)(?: ones?)? "
+    r"(?:is|are|was|were))\b",
+    re.I,
+)
+
+
+def quoted_span(text: str, spans: list[tuple[int, int]], i: int) -> tuple[int, int]:
+    """A sentence that leans on its neighbour is quoted with it: one opening with 'It', 'This', 'However'...
+    takes the sentence before; one ending in ':' takes the list lines after it (same passage, bounded)."""
+    s, e = spans[i]
+    if i > 0 and _ANAPHOR.match(text[s:e]) and e - spans[i - 1][0] <= 600:
+        s = spans[i - 1][0]
+    if text[s:e].rstrip().endswith(":"):
+        j = i + 1
+        while j < len(spans) and j <= i + 4 and spans[j][1] - s <= 700:
+            e = spans[j][1]
+            j += 1
+    return s, e
+
+
+def first_line_end(text: str, most: int = 400) -> int:
+    """Where the document's first non-blank line ends (at most `most` characters in: PDF text joined into one
+    long first line is not a title)."""
+    start = len(text) - len(text.lstrip())
+    end = text.find("\n", start)
+    return min(len(text) if end < 0 else end, start + most)
