@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from .briefing_model import Briefing, BriefingLine, StatementBriefing
 from .councils import council_key
-from .domain import QUALITY_STATEMENTS, SCORE_LABELS, QualityStatement, quality_statement
+from .domain import QS_KEYWORDS, QUALITY_STATEMENTS, SCORE_LABELS, QualityStatement, quality_statement
 from .errors import CqcAssistantError, QueryError
 from .filters import Filters
 from .index.records import SectionRecord
@@ -68,28 +68,6 @@ _NEUTRAL_PHRASES = re.compile(r"safeguarding concerns?|an improvement (on|from)|
 _IMPROVE_SECTIONS = re.compile(r"for consideration|areas? for (development|improvement)|next steps", re.I)
 _STRENGTH_SECTIONS = re.compile(r"\bstrengths?\b|what (is|was) working well|notable practice", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
-
-# Words that tie a theme-level passage (an LGA peer challenge section) to one quality statement.
-QS_KEYWORDS: dict[int, tuple[str, ...]] = {
-    1: ("assess", "need", "review", "waiting", "carer", "care plan", "eligib", "direct payment",
-        "financial assess"),
-    2: ("prevent", "reablement", "healthier", "early intervention", "equipment", "adaptation", "information",
-        "advice", "technology", "wellbeing", "independen"),
-    3: ("equity", "equalit", "inequalit", "divers", "ethnic", "rural", "access", "protected characteristic",
-        "gypsy", "deaf", "seldom heard", "communities"),
-    4: ("market", "provider", "home care", "care home", "commission", "integrat", "continuity", "respite",
-        "shared lives", "sufficien", "fee"),
-    5: ("partner", "nhs", "icb", "voluntary", "co-produc", "coproduc", "district", "housing", "joint",
-        "community sector"),
-    6: ("transition", "pathway", "discharge", "hospital", "risk", "provider failure", "business continuity",
-        "safe system"),
-    7: ("safeguard", "section 42", "deprivation of liberty", "dols", "abuse", "neglect",
-        "making safeguarding"),
-    8: ("governance", "leader", "financ", "budget", "workforce", "data", "performance", "assurance",
-        "scrutiny", "oversight", "councillor", "strategy"),
-    9: ("learning", "improvement", "innovat", "feedback", "complaint", "research", "lessons", "review",
-        "co-produc"),
-}  # fmt: skip
 
 # One opening question per quality statement: what inspectors commonly probe (DOMAIN.md, the CQC framework).
 QS_QUESTIONS: dict[int, str] = {

@@ -183,6 +183,28 @@ QS_DESCRIPTIONS: dict[int, str] = {
     "innovation, research, co-production of change and new ways of working.",
 }
 
+# Words that tie a theme-level passage (an LGA peer challenge section) to one quality statement.
+QS_KEYWORDS: dict[int, tuple[str, ...]] = {
+    1: ("assess", "need", "review", "waiting", "carer", "care plan", "eligib", "direct payment",
+        "financial assess"),
+    2: ("prevent", "reablement", "healthier", "early intervention", "equipment", "adaptation", "information",
+        "advice", "technology", "wellbeing", "independen"),
+    3: ("equity", "equalit", "inequalit", "divers", "ethnic", "rural", "access", "protected characteristic",
+        "gypsy", "deaf", "seldom heard", "communities"),
+    4: ("market", "provider", "home care", "care home", "commission", "integrat", "continuity", "respite",
+        "shared lives", "sufficien", "fee"),
+    5: ("partner", "nhs", "icb", "voluntary", "co-produc", "coproduc", "district", "housing", "joint",
+        "community sector"),
+    6: ("transition", "pathway", "discharge", "hospital", "risk", "provider failure", "business continuity",
+        "safe system"),
+    7: ("safeguard", "section 42", "deprivation of liberty", "dols", "abuse", "neglect",
+        "making safeguarding"),
+    8: ("governance", "leader", "financ", "budget", "workforce", "data", "performance", "assurance",
+        "scrutiny", "oversight", "councillor", "strategy"),
+    9: ("learning", "improvement", "innovat", "feedback", "complaint", "research", "lessons", "review",
+        "co-produc"),
+}  # fmt: skip
+
 RATINGS: tuple[str, ...] = ("Inadequate", "Requires improvement", "Good", "Outstanding")
 
 # (lowest %, highest %, rating), from CQC's table: "25 to 38%", "39 to 62%", "63 to 87%", "88% and above".
