@@ -229,22 +229,7 @@ class Assistant:
         )  # fmt: skip
 
     def _candidates(self, passages: Sequence[Passage]) -> list[Candidate]:
-        texts = self.library.texts(p.doc_id for p in passages)
-        out: list[Candidate] = []
-        seen: set[tuple[str, int]] = set()
-        for rank, p in enumerate(passages):
-            doc_text = texts[p.doc_id]
-            first_line = first_line_end(doc_text)
-            spans = list(sentences(doc_text, p.start, p.end))
-            for i, (s, e) in enumerate(spans):
-                if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3 or _is_heading(doc_text[s:e], p):
-                    continue
-                seen.add((p.doc_id, s))
-                if looks_like_instruction(doc_text[s:e]):
-                    continue
-                s, e = quoted_span(doc_text, spans, i)
-                out.append(Candidate(p, rank, s, e, doc_text[s:e], opening=s < first_line))
-        return out
+        return candidate_sentences(self.library.texts(p.doc_id for p in passages), passages)
 
     def _heading_similarities(self, titles: set[str], qvec: np.ndarray) -> dict[str, float]:
         """Each section title's cosine similarity to the question: what the section is about."""
@@ -348,6 +333,27 @@ class Assistant:
         for c in cands:
             c.x["absent"] = absent
             c.x["heading_dense"] = heading_sims.get(c.passage.section, 0.0)
+
+
+def candidate_sentences(texts: dict[str, str], passages: Sequence[Passage]) -> list[Candidate]:
+    """The sentences of the retrieved passages that can be quoted, each once and in passage order: never a
+    passage's heading line nor an instruction to the reader; one that leans on its neighbour is quoted with
+    it. Answers score them; briefings sort them into strengths and areas for development."""
+    out: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for rank, p in enumerate(passages):
+        doc_text = texts[p.doc_id]
+        first_line = first_line_end(doc_text)
+        spans = list(sentences(doc_text, p.start, p.end))
+        for i, (s, e) in enumerate(spans):
+            if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3 or _is_heading(doc_text[s:e], p):
+                continue
+            seen.add((p.doc_id, s))
+            if looks_like_instruction(doc_text[s:e]):
+                continue
+            s, e = quoted_span(doc_text, spans, i)
+            out.append(Candidate(p, rank, s, e, doc_text[s:e], opening=s < first_line))
+    return out
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from .answer import candidate_sentences
 from .briefing_model import Briefing, BriefingLine, StatementBriefing
 from .councils import council_key
 from .domain import QS_KEYWORDS, QUALITY_STATEMENTS, SCORE_LABELS, QualityStatement, quality_statement
@@ -25,7 +26,6 @@ from .library import Library
 from .models import Citation, Passage
 from .scope import library_councils, resolve_council
 from .scorecard import build_scorecard
-from .text import sentences
 
 __all__ = [
     "Briefing",
@@ -160,27 +160,29 @@ class _Collector:
     def sentences(
         self, passages: list[Passage], *, council: str, keywords: tuple[str, ...] | None, rank0: int = 0
     ) -> list[_Sentence]:
+        """The answer machinery's candidate sentences (answer.candidate_sentences), less what a briefing line
+        may not be: a fragment, a score line, standard CQC text, an inner section's heading."""
         out: list[_Sentence] = []
-        for rank, p in enumerate(passages, start=rank0):
-            text = self.text(p.doc_id)
-            for s, e in sentences(text, p.start, p.end):
-                m = _BULLET.match(text, s, e)
-                if m:
-                    s = m.end()
-                quote = text[s:e]
-                if not _usable(quote):
-                    continue
-                if keywords is not None and not any(k in quote.lower() for k in keywords):
-                    continue
-                sec = self._section_at(p.doc_id, s)
-                if sec is not None and (sec.boilerplate or _is_heading(text, sec, s, e)):
-                    continue
-                section_title = sec.title if sec is not None else p.section
-                cite = Citation(
-                    n=0, doc_id=p.doc_id, title=p.title, source=p.source, section=section_title, start=s,
-                    end=e, quote=quote, page=p.page, council=council, kind=p.kind,
-                )  # fmt: skip
-                out.append(_Sentence(cite, rank, classify(quote, section_title), (p.kind or "") in CQC_KINDS))
+        texts = {p.doc_id: self.text(p.doc_id) for p in passages}
+        for c in candidate_sentences(texts, passages):
+            p, text, s, e = c.passage, texts[c.passage.doc_id], c.start, c.end
+            m = _BULLET.match(text, s, e)
+            if m:
+                s = m.end()
+            quote = text[s:e]
+            if not _usable(quote):
+                continue
+            if keywords is not None and not any(k in quote.lower() for k in keywords):
+                continue
+            sec = self._section_at(p.doc_id, s)
+            if sec is not None and (sec.boilerplate or _is_heading(text, sec, s, e)):
+                continue
+            section_title = sec.title if sec is not None else p.section
+            cite = Citation(
+                n=0, doc_id=p.doc_id, title=p.title, source=p.source, section=section_title, start=s,
+                end=e, quote=quote, page=p.page, council=council, kind=p.kind,
+            )  # fmt: skip
+            out.append(_Sentence(cite, rank0 + c.rank, classify(quote, section_title), (p.kind or "") in CQC_KINDS))
         return out
 
 
