@@ -1,3 +1,5 @@
+"""`python -m cqc_assistant`: the same command as `cqc-assistant`."""
+
 from .cli import main
 
 main()

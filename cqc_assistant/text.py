@@ -1,4 +1,5 @@
-"""Offset-preserving text helpers: sentences, words and normalisation (typographic quotes and dashes folded)."""
+"""Offset-preserving text helpers: sentences (and what is quoted with one), words, a document's first line, and
+normalisation (typographic quotes and dashes folded)."""
 
 from __future__ import annotations
 
