@@ -100,7 +100,6 @@ class Assistant:
         self.retriever = retriever or HybridRetriever(library, fusion="rrf")
         self.chat = chat
         self.audit = audit
-        self._headings: dict[str, np.ndarray] = {}  # section titles embedded once (they repeat across questions)
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -233,15 +232,7 @@ class Assistant:
 
     def _heading_similarities(self, titles: set[str], qvec: np.ndarray) -> dict[str, float]:
         """Each section title's cosine similarity to the question: what the section is about."""
-        cache = self._headings
-        vecs = {t: v for t in titles if t and (v := cache.get(t)) is not None}
-        new = sorted(t for t in titles if t and t not in vecs)
-        if new:
-            fresh = dict(zip(new, self.library.embedder.embed(new), strict=True))
-            vecs |= fresh
-            if len(cache) > 5000:
-                cache.clear()
-            cache.update(fresh)
+        vecs = self.library.embed_recurring(t for t in titles if t)
         return {t: max(float(v @ qvec), 0.0) for t, v in vecs.items()}
 
     def _features(self, intent: Intent, cands: list[Candidate], filters: Filters) -> None:

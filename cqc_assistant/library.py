@@ -56,7 +56,7 @@ class Library:
         self._vectors = vectors
         self._open_vectors = open_vectors
         self._vectors_lock = threading.Lock()
-        self._query_vectors: dict[str, Vector] = {}
+        self._recurring: dict[str, Vector] = {}  # see embed_recurring
         self._local = threading.local()  # per question: see reading()
         self._refresh_lock = threading.Lock()
         self._vector_problem: str | None = None  # why the last refresh failed
@@ -288,14 +288,23 @@ class Library:
 
     def embed_query(self, text: str) -> Vector:
         """A question is embedded once: the dense search and the choice of answering sentences share the
-        vector (an embedding is ~10 ms of a ~150 ms answer on two cores). A few recent questions are kept."""
-        vec = self._query_vectors.get(text)
-        if vec is None:
-            vec = self.embedder.embed([text])[0]
-            if len(self._query_vectors) >= 64:
-                self._query_vectors.clear()
-            self._query_vectors[text] = vec
-        return vec
+        vector (an embedding is ~10 ms of a ~150 ms answer on two cores)."""
+        return self.embed_recurring([text])[text]
+
+    def embed_recurring(self, texts: Iterable[str]) -> dict[str, Vector]:
+        """Texts that come back (a question asked again, a section title many questions meet), embedded once
+        for as long as this library is open, whichever Assistant asks; a few thousand are kept."""
+        wanted = set(texts)
+        cache = self._recurring
+        out = {t: v for t in wanted if (v := cache.get(t)) is not None}
+        new = sorted(wanted - out.keys())
+        if new:
+            fresh = dict(zip(new, self.embedder.embed(new), strict=True))
+            if len(cache) + len(fresh) > 4096:
+                cache.clear()
+            cache.update(fresh)
+            out |= fresh
+        return out
 
     # --- reads of the catalogue (the one gate to it) ----------------------------------------------------
 

@@ -206,7 +206,7 @@ class CountingEmbedder(HashEmbedder):
         return super().embed(texts)
 
 
-def test_the_question_is_embedded_once_per_answer(settings: Settings) -> None:
+def test_the_question_and_section_titles_are_embedded_once_per_library(settings: Settings) -> None:
     embedder = CountingEmbedder()
     library = Library.open(settings, embedder)
     try:
@@ -216,8 +216,12 @@ def test_the_question_is_embedded_once_per_answer(settings: Settings) -> None:
         assert embedder.texts.count(FOLLOW_UP) == 1  # the dense search and the sentence choice share it
         assert len(embedder.texts) > 1  # the candidate sentences were compared densely too
         embedder.texts.clear()
+        # A new Assistant (the app makes one per question) finds what recurs embedded for the open library:
+        # the question and the section titles compared with it.
         assert Assistant(library).ask(FOLLOW_UP).to_json() == first.to_json()
         assert FOLLOW_UP not in embedder.texts
+        titles = {c.section for c in first.citations if c.section}
+        assert titles and not titles & set(embedder.texts)
     finally:
         library.close()
 
