@@ -191,21 +191,26 @@ def run_cv(args: argparse.Namespace) -> None:
             fit_ranker.add_facts(lib, qs, items)
         if not args.reuse:
             fit_ranker.save(items)
-        rows, plain = [], []
+        rows, plain, first = [], [], 0
         for fold in range(cv.FOLDS):
             train = [i for i in items if i.fold != fold]
-            ranker = fit_ranker.make_ranker(train, "cv")
+            lead = fit_ranker.make_lead(train, "cv")
+            ranker = fit_ranker.make_ranker(train, "cv", lead=lead)
             support = fit_ranker.make_support(ranker, train, "cv")
             for qn, item in zip(qs, items, strict=True):
                 if item.fold == fold:
                     ok = fit_ranker.answered(ranker, support, item) and fit_ranker.confident(ranker, item)
-                    chosen = fit_ranker.choose(ranker, item, ranker.second_ratio, 0.0) if ok else None
+                    chosen = fit_ranker.choose(ranker, item, ranker.second_ratio, 0.0, lead=lead) if ok else None
                     plain.append((qn, chosen is None, fit_ranker.hit(chosen, item)))
+                    first += bool(chosen) and qn.answerable and bool(item.y[chosen[0]] > 0)
                     rows.append((qn, *item.fact) if item.fact else plain[-1])
         order = {qn.id: i for i, qn in enumerate(qs)}
         rows.sort(key=lambda r: order[r[0].id])
         plain.sort(key=lambda r: order[r[0].id])
-        print(json.dumps({"ranker_only_no_facts_first": cv.answers(plain)}))
+        n_qa = sum(qn.answerable for qn in qs)
+        print(
+            json.dumps({"ranker_only_no_facts_first": cv.answers(plain), "first_citation_hit": round(first / n_qa, 3)})
+        )
     if not args.asis:
         # The fitted fusion, per fold: fitted on the other folds' candidates, ranked on this fold's.
         pools = fit_ranker.pools(lib, qs, reuse=args.reuse)

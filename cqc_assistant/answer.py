@@ -28,7 +28,7 @@ from .library import Library
 from .models import Answer, Citation, Passage
 from .protocols import ChatModel
 from .questions import FORM_WORDS, same_year, years_named
-from .ranker import Ranker, default_ranker, default_support, support_features
+from .ranker import Ranker, default_lead, default_ranker, default_support, support_features
 from .rating_questions import bands_asked
 from .scope import documents_in_scope, library_councils
 from .text import first_line_end, looks_like_instruction, quoted_span, sentences
@@ -90,10 +90,12 @@ class Assistant:
         audit: AuditLog | None = None,
         ranker: Ranker | None = None,
         support: Ranker | None = None,
+        lead: Ranker | None = None,
         facts_first: bool = True,
     ):
         self.library = library
         self.ranker = ranker or default_ranker()
+        self.lead = lead or default_lead()
         self.support = support or default_support()
         self.facts_first = facts_first
         # The answer ranker was fitted on the candidates of the reciprocal-rank fusion's top passages.
@@ -175,29 +177,36 @@ class Assistant:
         )  # fmt: skip
 
     def rank(self, question: str | Intent, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
-        """The candidate sentences of the retrieved passages, scored by the fitted ranker, best first."""
+        """The candidate sentences of the retrieved passages, scored by the fitted ranker, best first (see `score`)."""
         intent = question if isinstance(question, Intent) else Intent.of(question, self.library)
         cands = self._candidates(passages)
         self._features(intent, cands, filters)
         return self.score(cands)
 
     def score(self, cands: list[Candidate]) -> list[Candidate]:
-        """Each candidate's probability of answering, from its features; best first."""
-        if cands:
-            x = np.array([[c.x[f] for f in self.ranker.features] for c in cands], dtype=np.float64)
-            for c, p in zip(cands, self.ranker.score(x), strict=True):
-                c.score = float(p)
+        """Each candidate's probability of answering, from its features; the lead model's choice first, then
+        the rest by that probability."""
+        if not cands:
+            return []
+        x = np.array([[c.x[f] for f in self.ranker.features] for c in cands], dtype=np.float64)
+        for c, p in zip(cands, self.ranker.score(x), strict=True):
+            c.score = float(p)
         # Between near-equal sentences (within SOURCE_TIE), the one from whoever the question says found it:
         # CQC is never credited with the peer team's words. (The ranker gives the source no weight of its own:
         # as a feature it did not move the cross-validated figures.)
-        return sorted(cands, key=lambda c: -(c.score + SOURCE_TIE * c.x.get("source_agree", 0.0)))
+        tie = np.array([SOURCE_TIE * c.x.get("source_agree", 0.0) for c in cands])
+        first = cands[int(np.argmax(self.lead.score(x) + tie))]
+        rest = sorted(
+            (c for c in cands if c is not first), key=lambda c: -(c.score + SOURCE_TIE * c.x.get("source_agree", 0.0))
+        )
+        return [first, *rest]
 
     def _extractive(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> Answer:
         question = intent.question
         cands = self.rank(intent, passages, filters)
         if not cands:
             return self._refusal(question, filters, "No passage matched the question.", near=passages)
-        best = cands[0]
+        best = max(cands, key=lambda c: c.score)  # the ranker's own best: the gates are set on its probability
         x = np.array([[c.x[f] for f in self.ranker.features] for c in cands], dtype=np.float64)
         supported = float(self.support.score(np.array([support_features(x, np.array([c.score for c in cands]))]))[0])
         # Two fitted gates: the answer-or-refuse model over all the candidates, set for the stated
@@ -212,7 +221,7 @@ class Assistant:
                 else "No passage answers it closely enough."
             )
             return self._refusal(question, filters, why, supported, near=passages)
-        chosen = [best]
+        chosen = [cands[0]]  # the lead model's choice
         for c in cands[1:]:
             if len(chosen) >= MAX_CITATIONS or c.score < best.score * self.ranker.second_ratio:
                 break

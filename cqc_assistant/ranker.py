@@ -1,10 +1,11 @@
 """The fitted sentence ranker: a logistic regression over general features of (question, candidate sentence).
 
-It chooses the answering sentences; a second model over its scores (the support model) and that model's
-threshold decide whether to answer at all. Its parameters are
-package data (`data/ranker.json`), fitted by `bench/fit_ranker.py` on the dev sets' labelled candidates, with
-the data version and the feature list they came from; the threshold was chosen by grouped cross-validation
-for a stated false-refusal rate. Loading and scoring are deterministic.
+It chooses the answering sentences, the first by a listwise model over the same features (`default_lead`,
+fitted to put an answering sentence first among a question's candidates); a second model over its scores (the
+support model) and that model's threshold decide whether to answer at all. Their parameters are package data
+(`data/ranker.json`), fitted by `bench/fit_ranker.py` on the dev sets' labelled candidates, with the data version
+and the feature list they came from; the threshold was chosen by grouped cross-validation for a stated
+false-refusal rate. Loading and scoring are deterministic.
 """
 
 from __future__ import annotations
@@ -124,10 +125,13 @@ class Ranker:
 
     @classmethod
     def load(cls, path: Path | None = None, part: str = "sentences") -> Ranker:
-        """`part`: "sentences" (the answer ranker) or "passages" (the fitted fusion)."""
+        """`part`: "sentences" (the answer ranker), "lead" (the first citation's), "support" (answer or refuse)
+        or "passages" (the fitted fusion)."""
         text = path.read_text() if path else resources.files("cqc_assistant").joinpath("data", DATA).read_text()
         data = json.loads(text)
-        expected = {"sentences": FEATURES, "passages": PASSAGE_FEATURES, "support": SUPPORT_FEATURES}[part]
+        expected = {"sentences": FEATURES, "lead": FEATURES, "passages": PASSAGE_FEATURES, "support": SUPPORT_FEATURES}[
+            part
+        ]
         return cls.from_json(data[part], expected)
 
 
@@ -135,6 +139,12 @@ class Ranker:
 def default_ranker() -> Ranker:
     """The shipped sentence ranker, read once."""
     return Ranker.load()
+
+
+@cache
+def default_lead() -> Ranker:
+    """The shipped first-citation model, read once: only its order among one question's candidates counts."""
+    return Ranker.load(part="lead")
 
 
 @cache

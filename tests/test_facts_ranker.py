@@ -12,9 +12,10 @@ import pytest
 from fictional import OTHER_COUNCIL, PASSAGE_FIELDS, copy_docs, ingested
 from helpers import run_cli
 
-from cqc_assistant.answer import Assistant
+from cqc_assistant.answer import SOURCE_TIE, Assistant
+from cqc_assistant.filters import Filters
 from cqc_assistant.library import Library
-from cqc_assistant.ranker import FEATURES, SUPPORT_FEATURES, Ranker, default_ranker, default_support
+from cqc_assistant.ranker import FEATURES, SUPPORT_FEATURES, Ranker, default_lead, default_ranker, default_support
 
 
 @pytest.fixture(autouse=True)
@@ -129,6 +130,25 @@ def test_the_shipped_ranker_loads_and_scores_deterministically(tmp_path: Path) -
     up = x.copy()
     up[:, FEATURES.index("lexical")] += 0.5
     assert np.all(r.score(up) >= first)
+
+
+def test_the_lead_model_loads_deterministically_and_chooses_the_first_citation(lib: Library, tmp_path: Path) -> None:
+    lead = default_lead()
+    assert lead.features == FEATURES and lead.data_version == default_ranker().data_version
+    x = np.random.default_rng(11).random((40, len(FEATURES)))
+    copy = tmp_path / "ranker.json"
+    copy.write_text(json.dumps({"lead": lead.to_json()}))
+    assert np.allclose(lead.score(x), Ranker.load(copy, part="lead").score(x), atol=1e-6)
+    # The lead's own choice is cited first; with a lead that reverses the ranker, the ranker's worst comes first.
+    question = "Who commissioned the peer challenge?"
+    cands = Assistant(lib).rank(question, Assistant(lib).retriever.search(question, k=8), Filters())
+    assert cands[0] is max(cands, key=lambda c: float(lead.score(np.array([[c.x[f] for f in FEATURES]]))[0]))
+    ranker = default_ranker()
+    reverse = Ranker(FEATURES, ranker.mean, ranker.scale, -ranker.weights, 0.0, threshold=0.0, second_ratio=1.0)
+    flipped = Assistant(lib, lead=reverse).rank(question, Assistant(lib).retriever.search(question, k=8), Filters())
+    assert flipped[0].score == min(c.score for c in flipped)
+    rest = [c.score + SOURCE_TIE * c.x.get("source_agree", 0.0) for c in flipped[1:]]
+    assert rest == sorted(rest, reverse=True)
 
 
 def test_a_ranker_file_with_other_features_is_a_clear_error(tmp_path: Path) -> None:
