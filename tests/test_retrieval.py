@@ -316,6 +316,17 @@ def test_the_fitted_fusion_orders_by_its_model(lib: Library, monkeypatch: pytest
     assert_exact(lib, got)
 
 
+@pytest.mark.parametrize("council", [None, WYVERNSHIRE])
+def test_lexical_scores_are_normalised_by_the_best_match(lib: Library, council: str | None) -> None:
+    # A filtered search's weakest match can score next to nothing: dividing by it once made "lex_norm" huge.
+    filters = make_filters(lib, council=council) if council else None
+    pool = HybridRetriever(lib).pool(BROAD, filters)
+    norms = [f["lex_norm"] for _, f in pool if f["lex_rr"] > 0]
+    assert norms and max(norms) == 1.0 and all(0.0 < n <= 1.0 for n in norms)
+    best = next(f for _, f in pool if f["lex_rr"] == 1.0)
+    assert best["lex_norm"] == 1.0
+
+
 def test_langchain_retriever_returns_documents_with_citation_metadata(lib: Library, retriever: HybridRetriever) -> None:
     lc = LangChainRetriever(hybrid=retriever, filters=Filters(kind="cqc_assessment"), k=3)
     assert isinstance(lc, BaseRetriever)

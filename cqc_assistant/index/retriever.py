@@ -132,7 +132,8 @@ class HybridRetriever:
     ) -> dict[str, dict[str, float]]:
         """Each candidate's fusion features (`ranker.PASSAGE_FEATURES`)."""
         feats: dict[str, dict[str, float]] = {}
-        best_lex = min((s for _, s in lexical), default=-1.0) or -1.0  # FTS5's bm25: lower is better
+        # The lexical side's scores are FTS5's bm25 negated (higher is better): each over the best, in (0, 1].
+        best_lex = max((s for _, s in lexical), default=1.0) or 1.0
         for rank, (cid, score) in enumerate(lexical):
             f = feats.setdefault(cid, dict.fromkeys(PASSAGE_FEATURES, 0.0))
             f["lex_rr"], f["lex_norm"] = 1.0 / (1 + rank), score / best_lex
