@@ -212,15 +212,30 @@ def run_cv(args: argparse.Namespace) -> None:
             json.dumps({"ranker_only_no_facts_first": cv.answers(plain), "first_citation_hit": round(first / n_qa, 3)})
         )
     if not args.asis:
-        # The fitted fusion, per fold: fitted on the other folds' candidates, ranked on this fold's.
+        # The fitted fusion, per fold: fitted on the other folds' candidates, ranked on this fold's; then the
+        # search's top reordered by the fold's sentence ranker (what `search` returns).
         pools = fit_ranker.pools(lib, qs, reuse=args.reuse)
         fused: dict[str, int | None] = {}
+        fusions = {}
         for fold in range(cv.FOLDS):
-            fusion = fit_ranker.make_fusion([p for p in pools if p.fold != fold], "cv")
-            fused |= {p.qid: fit_ranker.fused_rank(fusion, p) for p in pools if p.fold == fold}
+            fusions[fold] = fit_ranker.make_fusion([p for p in pools if p.fold != fold], "cv")
+            fused |= {p.qid: fit_ranker.fused_rank(fusions[fold], p) for p in pools if p.fold == fold}
+        inputs = fit_ranker.rerank_inputs(lib, qs, fusions, reuse=args.reuse)
+        ids = cv.doc_ids(lib)
+        reranked: dict[str, int | None] = {}
+        for fold in range(cv.FOLDS):
+            ranker = fit_ranker.make_ranker([i for i in items if i.fold != fold], "cv")
+            reranked |= {
+                qn.id: fit_ranker.reranked_rank(ranker, qn, inputs[qn.id], ids) for qn in asked if qn.fold == fold
+            }
         rrf = cv.retrieval(ranks)
-        ranks = [fused[qn.id] for qn in asked]
-        print(json.dumps({"retrieval_rrf": rrf, "retrieval_fitted_fusion": cv.retrieval(ranks)}))
+        ranks = [reranked[qn.id] for qn in asked]
+        fitted = cv.retrieval([fused[qn.id] for qn in asked])
+        print(
+            json.dumps(
+                {"retrieval_rrf": rrf, "retrieval_fitted_fusion": fitted, "retrieval_reranked": cv.retrieval(ranks)}
+            )
+        )
     print(f"# {len(qs)} questions, {cv.FOLDS} folds, {time.perf_counter() - t:.0f} s", flush=True)
     base = [None] * len(asked) if args.no_baseline else cv.baseline_ranks(qs, lib.embedder)
     cv.report(qs, rows, ranks, base)

@@ -147,6 +147,48 @@ def pools(lib: Any, qs: list[Any], reuse: bool = False) -> list[Pool]:
     return out
 
 
+RERANK_CACHE = ROOT / "bench" / "out" / "cv-rerank.pkl"
+
+
+def rerank_inputs(lib: Any, qs: list[Any], fusions: dict[int, Any], reuse: bool = False) -> dict[str, Any]:
+    """What a reranked search sees for each answerable question, under its fold's fusion (`fusions`): the
+    fused top passages and their candidate sentences' features with their chunk ids (cached)."""
+    import pickle
+
+    from cqc_assistant.filters import Filters
+    from cqc_assistant.index.retriever import HybridRetriever
+    from cqc_assistant.intent import Intent
+    from cqc_assistant.ranker import FEATURES
+    from cqc_assistant.rerank import RERANK_POOL
+
+    if reuse and RERANK_CACHE.exists():
+        return dict(pickle.loads(RERANK_CACHE.read_bytes()))
+    assistant, out = unfitted_assistant(lib), {}
+    for qn in qs:
+        if not qn.answerable:
+            continue
+        intent = Intent.of(qn.q, lib)
+        found = HybridRetriever(lib, fusion_model=fusions[qn.fold]).search(
+            qn.q, None, RERANK_POOL, councils=intent.councils
+        )
+        cands = assistant.candidates(intent, found, Filters())
+        x = np.array([[c.x[f] for f in FEATURES] for c in cands], dtype=np.float64).reshape(-1, len(FEATURES))
+        out[qn.id] = (found, x, [c.passage.chunk_id for c in cands])
+    RERANK_CACHE.write_bytes(pickle.dumps(out))
+    return out
+
+
+def reranked_rank(r: Any, qn: Any, inputs: Any, ids: dict[str, str]) -> int | None:
+    """Where the first expected passage ranks (1-based) once the ranker `r` reorders the search's top."""
+    import cv
+
+    from cqc_assistant.rerank import best_sentence_order
+
+    found, x, chunk_ids = inputs
+    ordered = best_sentence_order(found, zip(chunk_ids, r.score(x), strict=True) if len(x) else [])
+    return cv.first_hit([(p.doc_id, p.text) for p in ordered], qn, ids)
+
+
 def make_fusion(pools_: list[Pool], data_version: str, embedder: str = "all-MiniLM-L6-v2") -> Any:
     """Logistic fusion of the two sides' evidence, fitted on these questions' candidates."""
     from cqc_assistant.ranker import PASSAGE_FEATURES, Ranker

@@ -141,9 +141,13 @@ class Assistant:
         if isinstance(scoped, Answer):
             return intent, scoped, [], []
         passages = self.retriever.search(question, scoped, TOP_PASSAGES, councils=intent.councils)
+        return intent, scoped, passages, self.candidates(intent, passages, scoped)
+
+    def candidates(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
+        """The candidate sentences of these passages with the ranker's features, not yet scored."""
         cands = self._candidates(passages)
-        self._features(intent, cands, scoped)
-        return intent, scoped, passages, cands
+        self._features(intent, cands, filters)
+        return cands
 
     def _filters_for(self, intent: Intent, filters: Filters | None, conv: Conversation | None) -> Filters | Answer:
         base = filters if filters is not None else (conv.filters if conv else Filters())
@@ -179,9 +183,7 @@ class Assistant:
     def rank(self, question: str | Intent, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
         """The candidate sentences of the retrieved passages, scored by the fitted ranker, best first (see `score`)."""
         intent = question if isinstance(question, Intent) else Intent.of(question, self.library)
-        cands = self._candidates(passages)
-        self._features(intent, cands, filters)
-        return self.score(cands)
+        return self.score(self.candidates(intent, passages, filters))
 
     def score(self, cands: list[Candidate]) -> list[Candidate]:
         """Each candidate's probability of answering, from its features; the lead model's choice first, then

@@ -121,6 +121,7 @@ class Passage:
     kind: str | None = None
     date: str | None = None
     page: int | None = None
+    answer_score: float | None = None  # its best sentence's probability of answering (a reranked search)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

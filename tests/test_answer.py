@@ -585,7 +585,12 @@ def test_cli_search_json_lists_passages_with_their_fields(store: str) -> None:
     for p in data:
         assert set(p) >= PASSAGE_FIELDS
         assert p["text"] == stored_text(store, p["doc_id"])[p["start"] : p["end"]]
-    assert [p["score"] for p in data] == sorted((p["score"] for p in data), reverse=True)
+    # Best first: by the best sentence's probability of answering (the reranked top), or with --no-rerank by
+    # the fusion's score.
+    ranked = [p["answer_score"] for p in data if p["answer_score"] is not None]
+    assert ranked and ranked == sorted(ranked, reverse=True) and data[0]["answer_score"] == ranked[0]
+    fused = run_json(store, "search", "occupational therapy waiting list", "-k", "5", "--no-rerank")
+    assert [p["score"] for p in fused] == sorted((p["score"] for p in fused), reverse=True)
 
 
 def test_cli_search_json_applies_filters(store: str) -> None:

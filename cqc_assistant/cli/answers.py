@@ -32,34 +32,51 @@ from .output import answer_lines, batch_passage_lines, passage_lines
     type=click.Path(exists=True, dir_okay=False),
     help="JSONL: one {'q': ..., optional filters and k} a line; one JSON list of passages a line out.",
 )
+@click.option(
+    "--rerank/--no-rerank",
+    default=True,
+    show_default=True,
+    help="Reorder the top 10 by their best sentence (the answer ranker); --no-rerank keeps the fused order (faster).",
+)
 @filter_options
 @store_option
 @chroma_url_option
 @json_option
 @friendly
 def search(
-    query: str | None, k: int, batch: str | None, store: str | None, as_json: bool, **filter_values: Any
+    query: str | None,
+    k: int,
+    batch: str | None,
+    rerank: bool,
+    store: str | None,
+    as_json: bool,
+    **filter_values: Any,
 ) -> None:
-    """Hybrid (lexical + dense) search; passages best first.
+    """Hybrid (lexical + dense) search; passages best first, the top 10 by their best sentence.
 
     Example:
 
         cqc-assistant search "occupational therapy waiting" --council Liverpool --json
     """
-    from ..index.retriever import HybridRetriever
+    from ..answer import Assistant
     from ..models import Passage
+    from ..rerank import search as reranked_search
     from ..scope import make_filters
 
     if bool(query) == bool(batch):
         raise click.UsageError("give either a QUERY or --batch FILE")
     lib = open_library(store, embeds=True)
-    retriever = HybridRetriever(lib)
+    assistant = Assistant(lib)
+
+    def find(q: str, filters: Any, n: int) -> list[Passage]:
+        return reranked_search(assistant, q, filters, n, rerank=rerank)
+
     if batch is not None:
         for line in _batch_lines(batch):
             found: list[Passage] = []
             try:
                 line_filters = {**filter_values, **{f: line[f] for f in _FILTER_NAMES if line.get(f) is not None}}
-                found = retriever.search(str(line["q"]), make_filters(lib, **line_filters), int(line.get("k", k)))
+                found = find(str(line["q"]), make_filters(lib, **line_filters), int(line.get("k", k)))
                 data: object = [p.to_json() for p in found]
             except CqcAssistantError as exc:
                 data = {"q": line["q"], "error": str(exc)}
@@ -70,7 +87,7 @@ def search(
         return
     assert query is not None
     filters = make_filters(lib, **filter_values)
-    passages = retriever.search(query, filters, k)
+    passages = find(query, filters, k)
     if as_json:
         emit_json([p.to_json() for p in passages])
         return

@@ -61,7 +61,9 @@ def passage_lines(passages: Sequence[Passage]) -> list[str]:
         return ["No passages matched."]
     out = []
     for i, p in enumerate(passages, 1):
-        out.append(f"[{i}] {p.title[:60]} › {p.section[:50]}  ({p.doc_id} {p.start}-{p.end}, score {p.score:.4f})")
+        # A reranked passage is ordered by its best sentence's probability of answering: show that one.
+        score = f"answers {p.answer_score:.2f}" if p.answer_score is not None else f"score {p.score:.4f}"
+        out.append(f"[{i}] {p.title[:60]} › {p.section[:50]}  ({p.doc_id} {p.start}-{p.end}, {score})")
         out.append("    " + " ".join(p.text.split())[:400])
     return out
 

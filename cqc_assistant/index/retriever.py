@@ -18,7 +18,7 @@ from ..errors import QueryError, StoreError
 from ..filters import Filters
 from ..library import Library
 from ..models import Passage
-from ..ranker import PASSAGE_FEATURES, default_fusion
+from ..ranker import PASSAGE_FEATURES, Ranker, default_fusion
 from ..rating_questions import BandsAsked, bands_asked
 from ..scope import hidden_documents
 from .records import ChunkRow
@@ -48,6 +48,12 @@ def fts_query(text: str) -> str:
     return " OR ".join(parts)
 
 
+def checked_k(k: int) -> int:
+    if k < 1 or k > 200:
+        raise QueryError("-k must be between 1 and 200")
+    return k
+
+
 def band_words(asked: BandsAsked) -> list[tuple[str, ...]]:
     """How a report writes the rating band a question points at: its name and its bounds ("good", "63", "87")."""
     out: list[tuple[str, ...]] = []
@@ -67,10 +73,17 @@ class HybridRetriever:
     reciprocal rank ("rrf") or by normalised scores ("convex")."""
 
     def __init__(
-        self, library: Library, *, fusion: str = "fitted", dense_weight: float = 0.5, include_demo: bool = False
+        self,
+        library: Library,
+        *,
+        fusion: str = "fitted",
+        dense_weight: float = 0.5,
+        include_demo: bool = False,
+        fusion_model: Ranker | None = None,
     ) -> None:
         self.library = library
         self.fusion = fusion
+        self.fusion_model = fusion_model  # the fitted fusion to use (default: the shipped one)
         self.dense_weight = dense_weight
         self.include_demo = include_demo  # as if every search's Filters said so (briefings)
 
@@ -78,10 +91,9 @@ class HybridRetriever:
         self, query: str, filters: Filters | None = None, k: int = 10, *, councils: Sequence[str] | None = None
     ) -> list[Passage]:
         """`councils`: the councils the query names, when the caller has read them already (an Intent)."""
+        checked_k(k)
         with self.library.reading():
             query = _checked(query)
-            if k < 1 or k > 200:
-                raise QueryError("-k must be between 1 and 200")
             feats = self._candidates(query, filters, max(CANDIDATES, k * 3), councils)
             return self._fuse(feats, k)
 
@@ -148,7 +160,7 @@ class HybridRetriever:
         return feats
 
     def _fuse(self, feats: dict[str, dict[str, float]], k: int) -> list[Passage]:
-        model = default_fusion() if self.fusion == "fitted" else None
+        model = (self.fusion_model or default_fusion()) if self.fusion == "fitted" else None
         if model is not None and model.embedder not in ("", self.library.embedder.name):
             model = None  # fitted on another embedder's similarities: reciprocal rank instead
         if model is not None:
