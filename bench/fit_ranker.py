@@ -171,7 +171,7 @@ def rerank_inputs(lib: Any, qs: list[Any], fusions: dict[int, Any], reuse: bool 
         found = HybridRetriever(lib, fusion_model=fusions[qn.fold]).search(
             qn.q, None, RERANK_POOL, councils=intent.councils
         )
-        cands = assistant.candidates(intent, found, Filters())
+        cands = assistant.candidates(intent, found, Filters(), dense_pool=0)  # as rerank.search does
         x = np.array([[c.x[f] for f in FEATURES] for c in cands], dtype=np.float64).reshape(-1, len(FEATURES))
         out[qn.id] = (found, x, [c.passage.chunk_id for c in cands])
     RERANK_CACHE.write_bytes(pickle.dumps(out))

@@ -143,10 +143,13 @@ class Assistant:
         passages = self.retriever.search(question, scoped, TOP_PASSAGES, councils=intent.councils)
         return intent, scoped, passages, self.candidates(intent, passages, scoped)
 
-    def candidates(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
-        """The candidate sentences of these passages with the ranker's features, not yet scored."""
+    def candidates(
+        self, intent: Intent, passages: Sequence[Passage], filters: Filters, dense_pool: int = DENSE_POOL
+    ) -> list[Candidate]:
+        """The candidate sentences of these passages with the ranker's features, not yet scored; `dense_pool`:
+        how many are compared densely (the ranker knows the rest as not compared)."""
         cands = self._candidates(passages)
-        self._features(intent, cands, filters)
+        self._features(intent, cands, filters, dense_pool)
         return cands
 
     def _filters_for(self, intent: Intent, filters: Filters | None, conv: Conversation | None) -> Filters | Answer:
@@ -180,10 +183,12 @@ class Assistant:
             confidence=confidence, closest=closest_citations(near),
         )  # fmt: skip
 
-    def rank(self, question: str | Intent, passages: Sequence[Passage], filters: Filters) -> list[Candidate]:
+    def rank(
+        self, question: str | Intent, passages: Sequence[Passage], filters: Filters, dense_pool: int = DENSE_POOL
+    ) -> list[Candidate]:
         """The candidate sentences of the retrieved passages, scored by the fitted ranker, best first (see `score`)."""
         intent = question if isinstance(question, Intent) else Intent.of(question, self.library)
-        return self.score(self.candidates(intent, passages, filters))
+        return self.score(self.candidates(intent, passages, filters, dense_pool))
 
     def score(self, cands: list[Candidate]) -> list[Candidate]:
         """Each candidate's probability of answering, from its features; the lead model's choice first, then
@@ -246,7 +251,7 @@ class Assistant:
         vecs = self.library.embed_recurring(t for t in titles if t)
         return {t: max(float(v @ qvec), 0.0) for t, v in vecs.items()}
 
-    def _features(self, intent: Intent, cands: list[Candidate], filters: Filters) -> None:
+    def _features(self, intent: Intent, cands: list[Candidate], filters: Filters, dense_pool: int = DENSE_POOL) -> None:
         """Each candidate's features for the ranker (see `ranker.FEATURES`): lexical coverage of the question's
         terms (IDF-weighted, glossary synonyms, heading context), dense similarity of the best lexical
         candidates, the passage's rank and score, and agreement with what the question asks (kind of answer,
@@ -324,8 +329,8 @@ class Assistant:
         absent = sum(idf[t] for t in qterms if df.get(t, 0) and t not in covered | band.pointers) / weight
         # Dense similarity only for the most promising sentences: embedding is the slow part of an answer.
         qvec = intent.vector if intent.vector is not None else self.library.embed_query(question)
-        pool = sorted(cands, key=lambda c: (not c.typed, -(c.lexical + 0.1 / (1 + c.rank))))[:DENSE_POOL]
-        if pool:
+        pool = sorted(cands, key=lambda c: (not c.typed, -(c.lexical + 0.1 / (1 + c.rank))))[:dense_pool]
+        if pool:  # (none when dense_pool is 0: a reranked search)
             vecs = self.library.embedder.embed([(_context(c) + c.text)[:400] for c in pool])
             sims = vecs @ qvec
             for c, sim in zip(pool, sims, strict=True):
