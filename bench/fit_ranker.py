@@ -182,10 +182,11 @@ def reranked_rank(r: Any, qn: Any, inputs: Any, ids: dict[str, str]) -> int | No
     """Where the first expected passage ranks (1-based) once the ranker `r` reorders the search's top."""
     import cv
 
-    from cqc_assistant.rerank import best_sentence_order
+    from cqc_assistant.passage_order import best_sentence_order
+    from cqc_assistant.rerank import RERANK_POOL
 
     found, x, chunk_ids = inputs
-    ordered = best_sentence_order(found, zip(chunk_ids, r.score(x), strict=True) if len(x) else [])
+    ordered = best_sentence_order(found, zip(chunk_ids, r.score(x), strict=True) if len(x) else [], RERANK_POOL)
     return cv.first_hit([(p.doc_id, p.text) for p in ordered], qn, ids)
 
 

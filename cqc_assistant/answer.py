@@ -26,6 +26,7 @@ from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, sy
 from .intent import Intent
 from .library import Library
 from .models import Answer, Citation, Passage
+from .passage_order import best_sentence_order
 from .protocols import ChatModel
 from .questions import FORM_WORDS, same_year, years_named
 from .ranker import Ranker, default_lead, default_ranker, default_support, support_features
@@ -227,7 +228,9 @@ class Assistant:
                 if kind_missing
                 else "No passage answers it closely enough."
             )
-            return self._refusal(question, filters, why, supported, near=passages)
+            # The closest passages a refusal lists come by their best sentence, as a search's top does.
+            near = best_sentence_order(passages, ((c.passage.chunk_id, c.score) for c in cands))
+            return self._refusal(question, filters, why, supported, near=near)
         chosen = [cands[0]]  # the lead model's choice
         for c in cands[1:]:
             if len(chosen) >= MAX_CITATIONS or c.score < best.score * self.ranker.second_ratio:

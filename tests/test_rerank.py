@@ -17,7 +17,8 @@ from cqc_assistant.filters import Filters
 from cqc_assistant.index.retriever import HybridRetriever
 from cqc_assistant.library import Library
 from cqc_assistant.models import Passage
-from cqc_assistant.rerank import RERANK_POOL, best_sentence_order, search
+from cqc_assistant.passage_order import best_sentence_order
+from cqc_assistant.rerank import RERANK_POOL, search
 
 QUESTION = "How long did people wait for an occupational therapy assessment?"
 
@@ -36,7 +37,7 @@ def passage(n: int) -> Passage:
 def test_the_top_passages_are_ordered_by_their_best_sentence_and_the_rest_kept() -> None:
     found = [passage(n) for n in range(RERANK_POOL + 3)]
     scored = [("c0", 0.2), ("c3", 0.9), ("c3", 0.4), ("c5", 0.7), ("c0", 0.3), ("c11", 0.99)]
-    out = best_sentence_order(found, scored)
+    out = best_sentence_order(found, scored, RERANK_POOL)
     assert [p.chunk_id for p in out[:3]] == ["c3", "c5", "c0"]
     assert [p.answer_score for p in out[:3]] == [0.9, 0.7, 0.3]
     # No quotable sentence: after the scored ones, in the fused order, with no answer score.
@@ -89,3 +90,19 @@ def test_cli_search_json_gains_the_answer_score_and_no_rerank_keeps_the_fused_or
 def test_a_passage_keeps_its_fields_when_scored() -> None:
     p = passage(1)
     assert best_sentence_order([p], [("c1", 0.5)])[0] == replace(p, answer_score=0.5)
+
+
+def test_a_refusals_closest_passages_come_by_their_best_sentence(lib: Library) -> None:
+    assistant = Assistant(lib)
+    question = "What did Wyvernshire say about the council's fleet of electric buses?"
+    result = assistant.ask(question)
+    assert result.refused and len(result.closest) == 3
+    intent_filters = Filters(council="Wyvernshire County Council")
+    passages = assistant.retriever.search(question, intent_filters, 8)
+    cands = assistant.rank(question, passages, intent_filters)
+    best = {}
+    for c in cands:
+        best[c.passage.chunk_id] = max(best.get(c.passage.chunk_id, 0.0), c.score)
+    by_chunk = {(p.doc_id, p.start, p.end): p.chunk_id for p in passages}
+    shown = [best.get(by_chunk[(c.doc_id, c.start, c.end)], -1.0) for c in result.closest]
+    assert shown == sorted(shown, reverse=True) and shown[0] == max(best.values())

@@ -36,7 +36,7 @@ from .output import answer_lines, batch_passage_lines, passage_lines
     "--rerank/--no-rerank",
     default=True,
     show_default=True,
-    help="Reorder the top 10 by their best sentence (the answer ranker); --no-rerank keeps the fused order (faster).",
+    help="Reorder the top 10 by their best sentence (the answer ranker); --no-rerank keeps the fused order.",
 )
 @filter_options
 @store_option
