@@ -256,6 +256,7 @@ def child_serve(args: argparse.Namespace) -> dict[str, Any]:
     from cqc_assistant.index.retriever import HybridRetriever
     from cqc_assistant.index.vectors import COLLECTION, VectorStore
     from cqc_assistant.library import Library
+    from cqc_assistant.rerank import search
     from cqc_assistant.scope import make_filters
 
     t_import = time.perf_counter()
@@ -302,7 +303,7 @@ def child_serve(args: argparse.Namespace) -> dict[str, Any]:
         lib.embedder.embed(["word " * i])
         lib.embedder.embed(["word " * i] * min(i, 48))
     for q in queries["search"][:3]:
-        retriever.search(q["q"], make_filters(lib, **q["filters"]), 10)
+        search(assistant, q["q"], make_filters(lib, **q["filters"]), 10, retriever=retriever)
     timed.take()
     parts: dict[str, dict[str, float]] = {"search": {}, "ask": {}}
 
@@ -317,7 +318,7 @@ def child_serve(args: argparse.Namespace) -> dict[str, Any]:
     for q in queries["search"]:
         filters = make_filters(lib, **q["filters"])
         t0 = time.perf_counter()
-        retriever.search(q["q"], filters, 10)
+        search(assistant, q["q"], filters, 10, retriever=retriever)  # as `cqc-assistant search` does: reranked
         ms = (time.perf_counter() - t0) * 1000
         search_ms.setdefault(q["cls"], []).append(ms)
         search_rest_ms.append(ms - account("search"))

@@ -203,11 +203,9 @@ class Assistant:
         # CQC is never credited with the peer team's words. (The ranker gives the source no weight of its own:
         # as a feature it did not move the cross-validated figures.)
         tie = np.array([SOURCE_TIE * c.x.get("source_agree", 0.0) for c in cands])
-        first = cands[int(np.argmax(self.lead.score(x) + tie))]
-        rest = sorted(
-            (c for c in cands if c is not first), key=lambda c: -(c.score + SOURCE_TIE * c.x.get("source_agree", 0.0))
-        )
-        return [first, *rest]
+        first = int(np.argmax(self.lead.score(x) + tie))
+        rest = sorted((i for i in range(len(cands)) if i != first), key=lambda i: -(cands[i].score + tie[i]))
+        return [cands[first], *(cands[i] for i in rest)]
 
     def _extractive(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> Answer:
         question = intent.question

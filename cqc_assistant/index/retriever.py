@@ -49,6 +49,7 @@ def fts_query(text: str) -> str:
 
 
 def checked_k(k: int) -> int:
+    """How many passages a search may ask for."""
     if k < 1 or k > 200:
         raise QueryError("-k must be between 1 and 200")
     return k
