@@ -13,7 +13,7 @@ from .filters import Filters
 from .intent import Intent
 from .library import Library
 from .models import Answer
-from .scorecard import build_scorecard
+from .scorecard import council_scorecard
 
 # A quality statement is taken from the question's meaning only when it is this close (cosine) to the
 # statement's description; a question that names one needs no threshold. Chosen by grouped cross-validation
@@ -42,9 +42,9 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
         return None
     _, qs = fact
     try:
-        card = build_scorecard(library).council(council)
+        card = council_scorecard(library, council)
     except NotFoundError:
-        card = None  # nothing stated for this council: the fact is missing all the same
+        card = None  # a council the library does not hold: the fact is missing all the same
     name = quality_statement(qs).name
     entry = next((e for e in card.entries if e.qs == qs), None) if card else None
     cite = entry.citation if entry is not None and entry.score is not None else None
