@@ -30,6 +30,7 @@ __all__ = [
     "RATING_WORDS",
     "REPORT_PAGE_LINES",
     "SCORE_LABELS",
+    "SCORE_WORD",
     "QUALITY_STATEMENTS",
     "QS_DESCRIPTIONS",
     "THEMES",
@@ -263,6 +264,9 @@ PRESS_RELEASE_TITLE = (
     rf"\b(?:{CQC_NAMES})\s+(?:rates\b.{{3,160}}?\badult social care(?: provision)?\s+as\b"
     r"|publishes report on\b.{3,160}?\bcare act responsibilities\b)"
 )
+
+# The word for a quality statement's mark of 1-4 in any of its forms ("score", "scored", "scoring").
+SCORE_WORD = r"\bscor(?:e|es|ed|ing)\b"
 
 # CQC's wording for QS scores. Scores are not ratings (DOMAIN.md §3): never print "rated good" for one.
 SCORE_LABELS: dict[int, str] = {

@@ -46,6 +46,9 @@ def exact(lib: Library, doc_id: str, start: int, end: int, quote: str) -> bool:
         "What score did Fenmoor Borough Council receive for Assessing people's needs?",
         "How did Fenmoor Borough Council score on assessing needs?",
         "How did Fenmoor Borough Council score for assessing people's needs?",
+        "What did Fenmoor Borough Council score for assessing needs?",
+        "What did the CQC score Fenmoor Borough Council for assessing people's needs?",
+        "What score did Fenmoor Borough Council get for assessing needs in 2025?",
     ],
 )
 def test_a_score_question_is_answered_from_the_scorecard_with_its_exact_passage(lib: Library, question: str) -> None:
@@ -61,6 +64,12 @@ def test_a_missing_score_is_a_refusal_that_names_the_fact_and_cites_nothing(lib:
     result = Assistant(lib).ask("What score did Fenmoor Borough Council get for safeguarding?")
     assert result.refused and result.citations == ()
     assert "no score for Safeguarding" in result.answer and OTHER_COUNCIL in result.answer
+
+
+def test_a_score_asked_of_another_year_than_the_documents_is_refused_naming_it(lib: Library) -> None:
+    result = Assistant(lib).ask("What score did Fenmoor Borough Council get for assessing needs in 2019?")
+    assert result.refused and result.citations == ()
+    assert "no score for Assessing needs" in result.answer and "in 2019" in result.answer
 
 
 NO_SCORES_DOC = """# Brackenmoor District Council: peer challenge feedback
