@@ -258,6 +258,9 @@ def test_calculator_shows_the_whole_rating_and_an_inline_error(browser: Any, ser
         box.fill("5")
         box.press("Enter")
         page.get_by_text("“5” is not a score: enter a whole number from 1 to 4, or leave it blank.").wait_for()
+        # The result goes with the bad score: the last run's tiles may stay on screen (stale) until the rerun
+        # that shows the error has finished, so wait for them to go rather than count at once.
+        page.locator(".cqc-tile-value").first.wait_for(state="detached")
         assert page.locator(".cqc-tile-value").count() == 0
     finally:
         context.close()
