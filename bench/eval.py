@@ -7,6 +7,9 @@ retriever (RRF, convex and fitted fusion), and the same retrieval figures for th
     .venv/bin/python bench/eval.py [--seeds ../shared/corpus/seeds]
     .venv/bin/python bench/eval.py --quick --seeds cqc_assistant/demo --questions bench/heldout
     .venv/bin/python bench/eval.py --cv      # grouped cross-validation over seeds + dev2 (see bench/cv.py)
+
+With --cv the retrieval figures in the table are those of `search` (the fold's fitted fusion, its top 10
+reordered by the fold's sentence ranker); the fused and RRF orders are printed beside them.
 """
 
 from __future__ import annotations
