@@ -60,7 +60,7 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
         # Refusing here rather than searching was measured: under cross-validation it refused 3% more of the
         # questions the documents do not answer, at one more false refusal in 323 (README "How it works").
         return _missing(intent, filters, f"{missing}.")
-    dated = next((st.date for st in entry.statements if st.score == entry.score and st.citation), None)
+    dated = entry.cited.date if entry.cited else None
     if intent.years and dated and not same_year(set(intent.years), years_named(dated[:4])):
         # Asked of another year than the stating document's (an earlier inspection): not in the library.
         asked = ", ".join(str(a) if a == b else f"{a}/{b}" for a, b in sorted(intent.years))

@@ -187,6 +187,8 @@ def council_scorecard(library: Library, council: str) -> CouncilScorecard | None
 
 
 def _cards(library: Library, council: str | None, include_demo: bool) -> list[CouncilScorecard]:
+    """Every council's card, or only `council`'s (read from the documents about it), by name; no error for
+    a held council whose documents state no score (an empty list)."""
     groups: dict[str, _Council] = {}
     held: Counter[str] = Counter()
     hidden = frozenset() if include_demo else library.hidden_demo()

@@ -64,12 +64,14 @@ class QSEntry:
         return "not assessed" if self.not_assessed_in else NOT_FOUND
 
     @property
+    def cited(self) -> StatedScore | None:
+        """The statement whose score is used, among those located in their document's text."""
+        return next((s for s in self.statements if s.score == self.score and s.citation is not None), None)
+
+    @property
     def citation(self) -> Citation | None:
         """The citation of the statement whose score is used."""
-        for s in self.statements:
-            if s.score == self.score and s.citation is not None:
-                return s.citation
-        return None
+        return None if self.cited is None else self.cited.citation
 
     def to_json(self) -> dict[str, Any]:
         cite = self.citation
