@@ -57,7 +57,6 @@ def featurise(lib: Any, qs: list[Any]) -> list[Item]:
 
     from cqc_assistant.facts import fact_answer
     from cqc_assistant.models import Answer
-    from cqc_assistant.ranker import FEATURES
 
     assistant = unfitted_assistant(lib)
     ids = cv.doc_ids(lib)
@@ -72,7 +71,7 @@ def featurise(lib: Any, qs: list[Any]) -> list[Item]:
                 qn.id,
                 qn.fold,
                 qn.answerable,
-                np.array([[c.x[f] for f in FEATURES] for c in cands], dtype=np.float64).reshape(-1, len(FEATURES)),
+                feature_rows(cands),
                 np.array(y),
                 [c.about for c in cands],
                 [(c.passage.doc_id, c.start, c.end) for c in cands],
@@ -158,7 +157,6 @@ def rerank_inputs(lib: Any, qs: list[Any], fusions: dict[int, Any], reuse: bool 
     from cqc_assistant.filters import Filters
     from cqc_assistant.index.retriever import HybridRetriever
     from cqc_assistant.intent import Intent
-    from cqc_assistant.ranker import FEATURES
     from cqc_assistant.rerank import RERANK_POOL
 
     if reuse and RERANK_CACHE.exists():
@@ -172,7 +170,7 @@ def rerank_inputs(lib: Any, qs: list[Any], fusions: dict[int, Any], reuse: bool 
             qn.q, None, RERANK_POOL, councils=intent.councils
         )
         cands = assistant.candidates(intent, found, Filters(), dense_pool=0)  # as rerank.search does
-        x = np.array([[c.x[f] for f in FEATURES] for c in cands], dtype=np.float64).reshape(-1, len(FEATURES))
+        x = feature_rows(cands)
         out[qn.id] = (found, x, [c.passage.chunk_id for c in cands])
     RERANK_CACHE.write_bytes(pickle.dumps(out))
     return out
@@ -265,11 +263,23 @@ def load_cached() -> list[Item]:
     ]
 
 
+def feature_rows(cands: list[Any]) -> np.ndarray:
+    """The candidates' features as rows, in `ranker.FEATURES` order."""
+    from cqc_assistant.ranker import FEATURES
+
+    return np.array([[c.x[f] for f in FEATURES] for c in cands], dtype=np.float64).reshape(-1, len(FEATURES))
+
+
+def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and spread (1 where it does not vary), as the fitted models store them."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    return mean, scale
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 50) -> tuple[np.ndarray, ...]:
     """Standardised features, L2-penalised logistic regression by Newton's method (deterministic)."""
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = standardise(x)
     z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
     w = np.zeros(z.shape[1])
     reg = np.full(z.shape[1], l2)
@@ -296,9 +306,7 @@ def make_lead(items: list[Item], data_version: str, l2: float = LEAD_L2) -> Any:
     from cqc_assistant.ranker import FEATURES, Ranker
 
     x = np.vstack([i.x for i in items if len(i.x)])
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = standardise(x)
     groups = [((i.x - mean) / scale, i.y > 0) for i in items if i.answerable and len(i.x) and i.y.max() > 0]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
