@@ -49,6 +49,7 @@ class Item:
     spans: list[tuple[str, int, int]]  # (doc_id, start, end)
     refused_early: bool  # refused before ranking (a council the library does not hold)
     fact: tuple[bool, bool] | None = None  # a facts-first answer's (refused, hit), when the question asks one
+    quotable: list[bool] | None = None  # None: every candidate may be quoted
 
 
 def featurise(lib: Any, qs: list[Any]) -> list[Item]:
@@ -77,6 +78,7 @@ def featurise(lib: Any, qs: list[Any]) -> list[Item]:
                 [(c.passage.doc_id, c.start, c.end) for c in cands],
                 isinstance(scoped, Answer),
                 None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations)),
+                [c.quotable for c in cands],
             )
         )
     return items
@@ -221,7 +223,7 @@ def unfitted_assistant(lib: Any) -> Any:
     from cqc_assistant.answer import Assistant
     from cqc_assistant.ranker import SUPPORT_FEATURES
 
-    return Assistant(lib, ranker=unfitted(), support=unfitted(SUPPORT_FEATURES))
+    return Assistant(lib, ranker=unfitted(), support=unfitted(SUPPORT_FEATURES), lead=unfitted())
 
 
 def save(items: list[Item]) -> None:
@@ -238,6 +240,7 @@ def save(items: list[Item]) -> None:
                     "about": i.about,
                     "spans": i.spans,
                     "refused_early": i.refused_early,
+                    "quotable": i.quotable,
                 }  # fmt: skip
                 for i in items
             ]
@@ -258,6 +261,7 @@ def load_cached() -> list[Item]:
             d["about"],
             [tuple(s) for s in d["spans"]],
             d["refused_early"],
+            quotable=d.get("quotable"),
         )  # fmt: skip
         for d in json.loads(FEATURES_CACHE.read_text())
     ]
@@ -390,10 +394,14 @@ def choose(
     order = list(np.argsort(-p, kind="stable"))
     if p[order[0]] < threshold:
         return None
-    first = order[0] if lead is None else int(np.argmax(lead.score(item.x)))
+    ok = item.quotable or [True] * len(order)
+    if not any(ok):
+        return None
+    lead_first = order[0] if lead is None else int(np.argmax(lead.score(item.x)))
+    first = lead_first if ok[lead_first] else next(j for j in order if ok[j])
     chosen = [first]
     for j in order:
-        if j == first:
+        if j == first or not ok[j]:
             continue
         if len(chosen) >= max_citations or p[j] < p[order[0]] * ratio:
             break

@@ -62,6 +62,7 @@ class Candidate:
     dense: float = 0.0
     score: float = 0.0  # the fitted ranker's probability that the sentence answers the question
     opening: bool = False  # on the document's first line (its title or a summary line), which rarely answers
+    heading: bool = False  # the passage's own heading line ("Assessment published: 30 January 2025")
     typed: bool = True  # has the kind of answer asked for, of the year asked about, on the statement asked
     about: bool = True  # about the quality statement the question names (True when it names none)
     x: dict[str, float] = field(default_factory=dict)  # the ranker's features
@@ -69,6 +70,12 @@ class Candidate:
     @property
     def support(self) -> float:
         return self.score
+
+    @property
+    def quotable(self) -> bool:
+        """A heading line says what its passage is about, never what was found, unless it states the very kind
+        of thing asked for: a name ("Cllr ..."), a date ("Assessment published: 30 January 2025")."""
+        return not self.heading or bool(self.x.get("kind_match"))
 
 
 @dataclass
@@ -229,8 +236,11 @@ class Assistant:
             # The closest passages a refusal lists come by their best sentence, as a search's top does.
             near = best_sentence_order(passages, ((c.passage.chunk_id, c.score) for c in cands))
             return self._refusal(question, filters, why, supported, near=near)
-        chosen = [cands[0]]  # the lead model's choice
-        for c in cands[1:]:
+        quotable = [c for c in cands if c.quotable]
+        if not quotable:
+            return self._refusal(question, filters, "No passage answers it closely enough.", supported, near=passages)
+        chosen = [quotable[0]]  # the lead model's choice, unless it is only a heading
+        for c in quotable[1:]:
             if len(chosen) >= MAX_CITATIONS or c.score < best.score * self.ranker.second_ratio:
                 break
             if not c.about:
@@ -321,6 +331,7 @@ class Assistant:
                 "log_words": math.log(1 + words),
                 "position": (c.start - c.passage.start) / max(1, c.passage.end - c.passage.start),
                 "opening": float(c.opening),
+                "heading_line": float(c.heading),
                 "dense": 0.0,
                 "pooled": 0.0,
             }
@@ -354,13 +365,14 @@ def candidate_sentences(texts: dict[str, str], passages: Sequence[Passage]) -> l
         first_line = first_line_end(doc_text)
         spans = list(sentences(doc_text, p.start, p.end))
         for i, (s, e) in enumerate(spans):
-            if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3 or _is_heading(doc_text[s:e], p):
+            if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3:
                 continue
             seen.add((p.doc_id, s))
             if looks_like_instruction(doc_text[s:e]):
                 continue
             s, e = quoted_span(doc_text, spans, i)
-            out.append(Candidate(p, rank, s, e, doc_text[s:e], opening=s < first_line))
+            heading = _is_heading(doc_text[s:e], p)
+            out.append(Candidate(p, rank, s, e, doc_text[s:e], opening=s < first_line, heading=heading))
     return out
 
 

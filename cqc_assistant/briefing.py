@@ -165,6 +165,8 @@ class _Collector:
         out: list[_Sentence] = []
         texts = {p.doc_id: self.text(p.doc_id) for p in passages}
         for c in candidate_sentences(texts, passages):
+            if c.heading:
+                continue
             p, text, s, e = c.passage, texts[c.passage.doc_id], c.start, c.end
             m = _BULLET.match(text, s, e)
             if m:

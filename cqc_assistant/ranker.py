@@ -43,6 +43,7 @@ FEATURES: tuple[str, ...] = (
     "position",  # the sentence's place in its passage, 0 (first) to 1 (last)
     "opening",  # the sentence is on the document's first line (a title or summary line)
     "heading_dense",  # cosine similarity of the question and the sentence's section title
+    "heading_line",  # the sentence is its passage's heading line (a name, a date line, a score line)
 )
 # Every feature a retrieved passage has for the fitted fusion of the two sides (index/retriever.py).
 PASSAGE_FEATURES: tuple[str, ...] = (

@@ -21,7 +21,7 @@ import pytest
 from fictional import DEMO, OTHER_COUNCIL, OTHER_DOC, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
 from helpers import assert_exact_citations, run_cli
 
-from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation
+from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation, candidate_sentences
 from cqc_assistant.config import Settings
 from cqc_assistant.domain import quality_statements_named
 from cqc_assistant.embedding import HashEmbedder
@@ -29,7 +29,7 @@ from cqc_assistant.errors import QueryError
 from cqc_assistant.filters import Filters
 from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
-from cqc_assistant.models import Answer
+from cqc_assistant.models import Answer, Passage
 from cqc_assistant.questions import answer_type
 
 ANSWER_FIELDS = {"question", "answer", "refused", "citations"}
@@ -303,6 +303,24 @@ def test_a_section_heading_is_never_the_quote(lib: Library, assistant: Assistant
     result = assistant.ask("What did CQC find about equity in experience and outcomes in Wyvernshire?")
     assert_cited(lib, result)
     assert all(normalise(c.quote) != normalise(c.section) for c in result.citations), result.citations
+
+
+def test_a_heading_line_may_be_quoted_only_when_it_states_the_kind_asked() -> None:
+    """A short line the chunker took for a heading ("Cllr Jo Marsh", "Assessment published: 14 March 2025")
+    may be the very fact asked for: it is a candidate, marked, and quotable only when it has the kind of
+    answer the question wants (an open question never gets a heading as its quote: the test above)."""
+    text = "Assessment published: 14 March 2025\n\nThe council was assessed in January. Staff were well trained.\n"
+    end = len(text.rstrip())
+    passage = Passage("d:0", "d", "Report", "report.md", "Assessment published: 14 March 2025", None, None, 0, end,
+                      text[:end], 1.0)  # fmt: skip
+    cands = candidate_sentences({"d": text}, [passage])
+    heading = [c for c in cands if c.heading]
+    assert [c.text for c in heading] == ["Assessment published: 14 March 2025"]
+    assert all(not c.heading for c in cands if c.text.startswith("The council"))
+    heading[0].x = {"kind_match": 1.0}
+    assert heading[0].quotable
+    heading[0].x = {"kind_match": 0.0}
+    assert not heading[0].quotable
 
 
 def test_an_open_question_is_not_answered_by_a_list_fragment(lib: Library, assistant: Assistant) -> None:
