@@ -15,7 +15,7 @@ import argparse
 import hashlib
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -338,8 +338,8 @@ def make_ranker(items: list[Item], data_version: str, floor: float = FLOOR_FALSE
     r = Ranker(FEATURES, mean, scale, w, float(b), threshold=0.0, second_ratio=0.5, data_version=data_version)
     best = sorted(float(r.score(i.x).max()) if len(i.x) else 0.0 for i in items if i.answerable)
     threshold = best[int(floor * len(best))] if best else 0.0
-    return Ranker(FEATURES, mean, scale, w, float(b), threshold=threshold, second_ratio=choose_ratio(r, items, lead),
-                  data_version=data_version, target_false_refusal=floor)  # fmt: skip
+    r = replace(r, threshold=threshold, second_ratio=choose_ratio(r, items, lead), target_false_refusal=floor)
+    return replace(r, neighbour_ratio=choose_neighbour_ratio(r, items, lead))
 
 
 def make_support(r: Any, items: list[Item], data_version: str, target: float = TARGET_FALSE_REFUSAL) -> Any:
@@ -383,11 +383,26 @@ def choose_ratio(r: Any, items: list[Item], lead: Any = None) -> float:
     return best_ratio
 
 
+def choose_neighbour_ratio(r: Any, items: list[Item], lead: Any = None) -> float:
+    """The share of a cited sentence's probability its neighbour needs to join the quote: the one with the most
+    cited hits on these items (the shorter quotes on a tie)."""
+    best, best_ratio = -1, 2.0
+    for ratio in (2.0, 0.8, 0.6, 0.4, 0.2):
+        hits = sum(hit(choose(replace(r, neighbour_ratio=ratio), i, r.second_ratio, 0.0, lead=lead), i)
+                   for i in items if i.answerable)  # fmt: skip
+        if hits > best:
+            best, best_ratio = hits, ratio
+    return best_ratio
+
+
 def choose(
     r: Any, item: Item, ratio: float, threshold: float, max_citations: int = 3, lead: Any = None
 ) -> list[int] | None:
     """The candidates answer() would cite (indices), or None for a refusal: the same rule as answer.py (`lead`
-    chooses the first; the further ones come in the ranker's order, within `ratio` of its best)."""
+    chooses the first; the further ones come in the ranker's order, within `ratio` of its best; after them, the
+    neighbours that join their quotes)."""
+    from cqc_assistant.answer import adjacent
+
     if item.refused_early or not len(item.x):
         return None
     p = r.score(item.x)
@@ -410,7 +425,12 @@ def choose(
         d, s, e = item.spans[j]
         if not any(item.spans[k][0] == d and s < item.spans[k][2] and item.spans[k][1] < e for k in chosen):
             chosen.append(j)
-    return chosen
+    joined = [
+        j for j in range(len(order))
+        if ok[j] and j not in chosen
+        and any(p[j] >= r.neighbour_ratio * p[k] and adjacent(item.spans[k], item.spans[j]) for k in chosen)
+    ]  # fmt: skip
+    return chosen + joined
 
 
 def hit(chosen: list[int] | None, item: Item) -> bool:

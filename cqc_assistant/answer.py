@@ -48,6 +48,7 @@ CONTEXT_CREDIT = 0.5
 MAX_CITATIONS = 3
 SOURCE_TIE = 0.01
 MIN_WORDS = 5
+NEIGHBOUR_GAP = 4  # characters between two sentences that follow each other (a break, a bullet's "-")
 
 
 @dataclass
@@ -247,10 +248,14 @@ class Assistant:
                 continue  # a further citation stays on the quality statement asked about
             if not any(_overlaps(c, o) for o in chosen):
                 chosen.append(c)
-        citations = tuple(_citation(i + 1, c) for i, c in enumerate(chosen))
+        texts = self.library.texts({c.passage.doc_id for c in chosen})
+        citations: list[Citation] = []
+        for c in chosen:
+            s, e = _with_neighbours(c, quotable, chosen, self.ranker.neighbour_ratio)
+            citations.append(_citation(len(citations) + 1, c, s, e, texts[c.passage.doc_id][s:e]))
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(
-            question=question, answer=text, refused=False, citations=citations, filters=filters.active(),
+            question=question, answer=text, refused=False, citations=tuple(citations), filters=filters.active(),
             searched=tuple(dict.fromkeys(p.title for p in passages)), confidence=supported,
         )  # fmt: skip
 
@@ -493,9 +498,29 @@ def closest_citations(passages: Sequence[Passage]) -> tuple[Citation, ...]:
     )
 
 
-def _citation(n: int, c: Candidate) -> Citation:
+def adjacent(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
+    """Two (doc_id, start, end) spans that follow each other with only a gap a sentence break leaves."""
+    return a[0] == b[0] and (0 <= b[1] - a[2] <= NEIGHBOUR_GAP or 0 <= a[1] - b[2] <= NEIGHBOUR_GAP)
+
+
+def _with_neighbours(
+    c: Candidate, quotable: Sequence[Candidate], chosen: Sequence[Candidate], ratio: float
+) -> tuple[int, int]:
+    """The citation's span: the sentence, with each neighbour that scores within `ratio` of it and is not
+    cited on its own."""
+    span = (c.passage.doc_id, c.start, c.end)
+    start, end = c.start, c.end
+    for n in quotable:
+        if n is c or any(n is o for o in chosen) or n.score < ratio * c.score:
+            continue
+        if adjacent(span, (n.passage.doc_id, n.start, n.end)):
+            start, end = min(start, n.start), max(end, n.end)
+    return start, end
+
+
+def _citation(n: int, c: Candidate, start: int, end: int, quote: str) -> Citation:
     p = c.passage
     return Citation(
-        n=n, doc_id=p.doc_id, title=p.title, source=p.source, section=p.section, start=c.start, end=c.end,
-        quote=c.text, page=p.page, council=p.council, kind=p.kind,
+        n=n, doc_id=p.doc_id, title=p.title, source=p.source, section=p.section, start=start, end=end,
+        quote=quote, page=p.page, council=p.council, kind=p.kind,
     )  # fmt: skip

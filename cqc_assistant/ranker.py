@@ -82,6 +82,9 @@ class Ranker:
     data_version: str = ""
     target_false_refusal: float = 0.0
     embedder: str = ""  # the embedder whose similarities it was fitted on ("" = any)
+    # A cited sentence's neighbour joins its quote when it has this share of the sentence's probability (over 1:
+    # never), so one passage is quoted whole rather than as two citations or a half.
+    neighbour_ratio: float = 2.0
 
     def score(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """P(the sentence answers the question) for each row of x (columns in `self.features` order)."""
@@ -103,6 +106,7 @@ class Ranker:
             "second_ratio": round(self.second_ratio, 6),
             "target_false_refusal": self.target_false_refusal,
             "embedder": self.embedder,
+            "neighbour_ratio": round(self.neighbour_ratio, 6),
         }
 
     @classmethod
@@ -122,6 +126,7 @@ class Ranker:
             data_version=str(data.get("data_version", "")),
             target_false_refusal=float(data.get("target_false_refusal", 0.0)),
             embedder=str(data.get("embedder", "")),
+            neighbour_ratio=float(data.get("neighbour_ratio", 2.0)),
         )
 
     @classmethod

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer, Passage
 from cqc_assistant.questions import answer_type
+from cqc_assistant.ranker import default_ranker
 
 ANSWER_FIELDS = {"question", "answer", "refused", "citations"}
 CITATION_FIELDS = {"n", "doc_id", "title", "source", "section", "start", "end", "quote"}
@@ -321,6 +323,21 @@ def test_a_heading_line_may_be_quoted_only_when_it_states_the_kind_asked() -> No
     assert heading[0].quotable
     heading[0].x = {"kind_match": 0.0}
     assert not heading[0].quotable
+
+
+def test_a_cited_sentence_is_quoted_with_the_neighbours_that_score_near_it(lib: Library) -> None:
+    """The fitted neighbour ratio decides whether the sentences beside a cited one join its quote; the
+    citations themselves are the same either way, and every quote stays exact."""
+    q = "How long do people wait for an occupational therapy assessment in Wyvernshire?"
+    alone = Assistant(lib, ranker=replace(default_ranker(), neighbour_ratio=2.0)).ask(q)
+    joined = Assistant(lib, ranker=replace(default_ranker(), neighbour_ratio=0.0)).ask(q)
+    assert_cited(lib, alone)
+    assert_cited(lib, joined)
+    assert len(alone.citations) == len(joined.citations)
+    for a, j in zip(alone.citations, joined.citations, strict=True):
+        assert a.doc_id == j.doc_id and j.start <= a.start and a.end <= j.end
+        assert a.quote in j.quote
+    assert any(j.end - j.start > a.end - a.start for a, j in zip(alone.citations, joined.citations, strict=True))
 
 
 def test_an_open_question_is_not_answered_by_a_list_fragment(lib: Library, assistant: Assistant) -> None:
