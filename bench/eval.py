@@ -206,7 +206,8 @@ def run_cv(args: argparse.Namespace) -> None:
                     chosen = fit_ranker.choose(ranker, item, ranker.second_ratio, 0.0, lead=lead) if ok else None
                     plain.append((qn, chosen is None, fit_ranker.hit(chosen, item)))
                     first += bool(chosen) and qn.answerable and bool(item.y[chosen[0]] > 0)
-                    rows.append((qn, *item.fact) if item.fact else plain[-1])
+                    fact = fit_ranker.fact_row(ranker, lead, item, chosen)
+                    rows.append((qn, *fact) if fact else plain[-1])
         order = {qn.id: i for i, qn in enumerate(qs)}
         rows.sort(key=lambda r: order[r[0].id])
         plain.sort(key=lambda r: order[r[0].id])

@@ -50,22 +50,24 @@ class Item:
     refused_early: bool  # refused before ranking (a council the library does not hold)
     fact: tuple[bool, bool] | None = None  # a facts-first answer's (refused, hit), when the question asks one
     quotable: list[bool] | None = None  # None: every candidate may be quoted
+    # For a question asking an overall figure the library states: which candidates state it (the answer
+    # quotes the first of them in the fold's ranker order; `fact` is the answer when none does).
+    fact_states: list[bool] | None = None
 
 
 def featurise(lib: Any, qs: list[Any]) -> list[Item]:
     """Each question's candidates through the product's own code path (Assistant.featurize)."""
     import cv
 
-    from cqc_assistant.facts import fact_answer
     from cqc_assistant.models import Answer
 
     assistant = unfitted_assistant(lib)
     ids = cv.doc_ids(lib)
     items = []
     for qn in qs:
-        intent, scoped, _, cands = assistant.featurize(qn.q)
+        intent, scoped, passages, cands = assistant.featurize(qn.q)
         want = ids.get(qn.doc or "")
-        fact = None if isinstance(scoped, Answer) else fact_answer(lib, intent, scoped)
+        fact = None if isinstance(scoped, Answer) else facts_first(lib, intent, scoped)
         y = [float(c.passage.doc_id == want and any(cv.norm(e) in cv.norm(c.text) for e in qn.expect)) for c in cands]
         items.append(
             Item(
@@ -81,14 +83,55 @@ def featurise(lib: Any, qs: list[Any]) -> list[Item]:
                 [c.quotable for c in cands],
             )
         )
+        if not isinstance(scoped, Answer):
+            items[-1].fact_states = fact_states(lib, intent, scoped, items[-1])
     return items
+
+
+def facts_first(lib: Any, intent: Any, scoped: Any) -> Any:
+    """The facts-first answer, or for an overall figure the library states, the figure quoted alone from the
+    scorecard's line (what the answer falls back to when no candidate states it: `fact_row`)."""
+    from cqc_assistant.facts import Overall, fact_answer, overall_fact
+
+    fact = fact_answer(lib, intent, scoped)
+    if fact is None:
+        found = overall_fact(lib, intent, scoped)
+        fact = found.answer(lib, []) if isinstance(found, Overall) else None
+    return fact
+
+
+def fact_states(lib: Any, intent: Any, scoped: Any, item: Item) -> list[bool] | None:
+    """Which candidates state the overall figure the question asks for (None: it asks none the library states)."""
+    from cqc_assistant.facts import Overall, overall_fact
+
+    found = overall_fact(lib, intent, scoped)
+    if not isinstance(found, Overall):
+        return None
+    ok = item.quotable or [True] * len(item.spans)
+    return [
+        bool(q) and found.states(d, lib.text(d)[s:e]) is not None for q, (d, s, e) in zip(ok, item.spans, strict=True)
+    ]
+
+
+def fact_row(r: Any, lead: Any, item: Item, chosen: list[int] | None) -> tuple[bool, bool] | None:
+    """A facts-first answer's (refused, hit) under this fold's models, given the ranker's answer (`chosen`, None
+    when refused): for an overall figure, that answer when it quotes the figure, else the first candidate
+    stating it in the ranker's order (the lead model's choice first), else the scorecard's line."""
+    if item.fact_states and chosen is not None and any(item.fact_states[j] for j in chosen):
+        return (False, hit(chosen, item))
+    if item.fact_states and any(item.fact_states):
+        p = r.score(item.x)
+        first = int(np.argmax(lead.score(item.x))) if lead is not None else int(np.argmax(p))
+        order = [first, *(j for j in np.argsort(-p, kind="stable") if j != first)]
+        j = next(j for j in order if item.fact_states[j])
+        return (False, bool(item.y[j] > 0))
+    return item.fact
 
 
 def add_facts(lib: Any, qs: list[Any], items: list[Item]) -> None:
     """Recompute the facts-first answers only (cheap): for cached features from before a facts change."""
     import cv
 
-    from cqc_assistant.facts import fact_answer
     from cqc_assistant.intent import Intent
     from cqc_assistant.models import Answer
 
@@ -97,9 +140,13 @@ def add_facts(lib: Any, qs: list[Any], items: list[Item]) -> None:
     for qn, item in zip(qs, items, strict=True):
         intent = Intent.of(qn.q, lib)
         scoped = assistant._filters_for(intent, None, None)
-        fact = None if isinstance(scoped, Answer) else fact_answer(lib, intent, scoped)
+        if isinstance(scoped, Answer):
+            item.fact = None
+            continue
+        fact = facts_first(lib, intent, scoped)
         want = ids.get(qn.doc or "")
         item.fact = None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations))
+        item.fact_states = fact_states(lib, intent, scoped, item)
 
 
 def cited(c: Any, qn: Any, want: str | None) -> bool:

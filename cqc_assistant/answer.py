@@ -19,7 +19,7 @@ from .audit import AuditLog
 from .councils import council_key
 from .domain import normalise_rating, quality_statements_named
 from .errors import QueryError
-from .facts import fact_answer
+from .facts import Overall, fact_answer, overall_fact
 from .filters import Filters
 from .index.retriever import HybridRetriever, band_words
 from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
@@ -132,6 +132,9 @@ class Assistant:
             return self._remember(conversation, fact)
         passages = self.retriever.search(question, scoped, TOP_PASSAGES, councils=intent.councils)
         result = self._extractive(intent, passages, scoped)
+        overall = overall_fact(self.library, intent, scoped) if self.facts_first else None
+        if isinstance(overall, Overall):  # an overall figure the library states: said first, quoted exactly
+            result = overall.settle(self.library, result, lambda: self.quotes(intent, passages, scoped))
         if self.chat is not None and not result.refused:
             from .llm import llm_answer
 
@@ -160,6 +163,10 @@ class Assistant:
         cands = self._candidates(passages)
         self._features(intent, cands, filters, dense_pool)
         return cands
+
+    def quotes(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> list[Citation]:
+        """The sentences an answer could quote, best first."""
+        return [_citation(0, c, c.start, c.end, c.text) for c in self.rank(intent, passages, filters) if c.quotable]
 
     def _filters_for(self, intent: Intent, filters: Filters | None, conv: Conversation | None) -> Filters | Answer:
         base = filters if filters is not None else (conv.filters if conv else Filters())

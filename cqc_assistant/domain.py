@@ -20,6 +20,8 @@ __all__ = [
     "CQC_NAMES",
     "CQC_PEOPLE",
     "NUMBER_WORDS",
+    "OVERALL_WORD",
+    "PERCENT_WORD",
     "PEER_CREDIT",
     "WHO_FOUND_IT",
     "BANDS",
@@ -267,6 +269,10 @@ PRESS_RELEASE_TITLE = (
 
 # The word for a quality statement's mark of 1-4 in any of its forms ("score", "scored", "scoring").
 SCORE_WORD = r"\bscor(?:e|es|ed|ing)\b"
+# The council's overall result (DOMAIN.md §3): its rating (RATING_TERMS), and its percentage, which CQC and
+# the press also call its overall score. A question is about the overall result when it says "overall".
+OVERALL_WORD = r"\boverall\b"
+PERCENT_WORD = rf"\bper ?cent(?:age)?\b|%|{SCORE_WORD}"
 
 # CQC's wording for QS scores. Scores are not ratings (DOMAIN.md §3): never print "rated good" for one.
 SCORE_LABELS: dict[int, str] = {

@@ -1,37 +1,50 @@
-"""Facts first: a question for a quality statement's score is answered from the facts detected at ingest
-(the scorecard: each fact with the passage that states it), cited to that passage exactly.
+"""Facts first: a question for a quality statement's score, or for the council's overall rating or percentage,
+is answered from the facts detected at ingest (the scorecard: each fact with the passage that states it), cited
+to that passage exactly.
 When the library lacks the fact for that council, the answer says which fact is missing and cites nothing.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
-from .domain import SCORE_WORD, quality_statement
+from .domain import OVERALL_WORD, PERCENT_WORD, RATING_TERMS, SCORE_WORD, quality_statement
 from .errors import NotFoundError
 from .filters import Filters
 from .intent import Intent
 from .library import Library
-from .models import Answer
+from .models import Answer, Citation
 from .questions import same_year, years_named
-from .scorecard import council_scorecard
+from .score_passages import percent_span, rating_span
+from .scorecard import council_figures, council_scorecard
+from .scorecard_model import StatedFigure
 
 # A quality statement is taken from the question's meaning only when it is this close (cosine) to the
 # statement's description; a question that names one needs no threshold. Chosen by grouped cross-validation
 # over 0.30-0.50 (bench/eval.py --cv's folds each chose 0.30 or 0.35; the held-out figures differ by 0.003).
 QS_MEANING_MIN = 0.35
 _SCORE_WORD = re.compile(SCORE_WORD, re.I)
+_OVERALL = re.compile(OVERALL_WORD, re.I)
+_PERCENT_WORD = re.compile(PERCENT_WORD, re.I)
+_RATING_WORD = re.compile(rf"\b(?:{RATING_TERMS})\b", re.I)
 
 
-def asked_fact(intent: Intent) -> tuple[str, int] | None:
-    """("score", qs) when the question asks for a quality statement's score, else None: a score question, or
-    one that names a quality statement and the domain's word for its mark ("What did X score for
-    safeguarding?"). (The overall rating is left to the ranker: answering it from the scorecard's stated
-    figures lowered the held-out cited-hit by 0.015, because a question about a press release is then cited to
-    the report page.)"""
-    if intent.kind is None and intent.qs and _SCORE_WORD.search(intent.question):
+def asked_fact(intent: Intent) -> tuple[str, int | None] | None:
+    """("score", qs) when the question asks for a quality statement's score: a score question, or one that
+    names a quality statement and the domain's word for its mark ("What did X score for safeguarding?");
+    ("rating", None) or ("percent", None) for the council's overall result: a rating question naming no
+    statement, or one that says "overall" with a rating or score word; else None."""
+    q = intent.question
+    if intent.kind is None and intent.qs and _SCORE_WORD.search(q):
         return ("score", min(intent.qs))
+    if not intent.qs:
+        overall = bool(_OVERALL.search(q))
+        if intent.kind == "rating" or (overall and intent.kind is None and _RATING_WORD.search(q)):
+            return ("rating", None)
+        if overall and intent.kind in (None, "percent", "score") and _PERCENT_WORD.search(q):
+            return ("percent", None)
     if intent.kind == "score":
         qs = min(intent.qs) if intent.qs else None
         if qs is None and intent.qs_similarity and max(intent.qs_similarity) >= QS_MEANING_MIN:
@@ -41,13 +54,17 @@ def asked_fact(intent: Intent) -> tuple[str, int] | None:
 
 
 def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | None:
-    """The answer from the scorecard, a refusal naming the missing fact, or None when the question asks for
-    no such fact or names no single council."""
+    """A quality statement's score from the scorecard, a refusal naming the missing fact (a score, or an
+    overall figure no document states), or None: no such fact asked, no single council named, or an overall
+    figure the library states (`overall_fact`: the answer ranker quotes it, see `Overall.settle`)."""
     fact = asked_fact(intent)
-    council = filters.council or (intent.councils[0] if len(intent.councils) == 1 else None)
+    council = _council(intent, filters)
     if fact is None or council is None:
         return None
-    _, qs = fact
+    what, qs = fact
+    if qs is None:
+        found = overall_fact(library, intent, filters)
+        return found if isinstance(found, Answer) else None
     try:
         card = council_scorecard(library, council)
     except NotFoundError:
@@ -63,9 +80,96 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
     dated = entry.cited.date if entry.cited else None
     if intent.years and dated and not same_year(set(intent.years), years_named(dated[:4])):
         # Asked of another year than the stating document's (an earlier inspection): not in the library.
-        asked = ", ".join(str(a) if a == b else f"{a}/{b}" for a, b in sorted(intent.years))
-        return _missing(intent, filters, f"{missing} in {asked}.")
-    value = f"{name}: {entry.score}"
+        return _missing(intent, filters, f"{missing} in {_years(intent)}.")
+    return _stated(library, intent, filters, council, f"{name}: {entry.score}", cite)
+
+
+@dataclass(frozen=True)
+class Overall:
+    """The council's overall rating or percentage, as the documents about it state it (of the year asked)."""
+
+    intent: Intent
+    filters: Filters
+    council: str
+    what: str  # "rating" or "percent"
+    cited: tuple[tuple[StatedFigure, Citation], ...]  # each stating document's figure, with the scorecard's line
+
+    def states(self, doc_id: str, text: str) -> StatedFigure | None:
+        """The figure this sentence states, when it is from a document stating it and says it."""
+        for f, _ in self.cited:
+            if f.doc_id == doc_id and _says(self.what, f, text):
+                return f
+        return None
+
+    def settle(self, library: Library, answer: Answer, quotes: Callable[[], Sequence[Citation]]) -> Answer:
+        """The figure first, then the ranker's answer when one of its quotes states it (the ranker knows which
+        sentences answer the question; a title line rarely does); otherwise the figure quoted alone (`answer`)."""
+        for c in () if answer.refused else answer.citations:
+            f = self.states(c.doc_id, c.quote)
+            if f is not None:
+                return replace(answer, answer=f"{self.value(f)} [{c.n}]. {answer.answer}", confidence=1.0)
+        return self.answer(library, quotes()) or answer
+
+    def answer(self, library: Library, quotes: Sequence[Citation]) -> Answer | None:
+        """Quoted from the best candidate sentence that states it, else from the scorecard's line in the
+        best-ranked document."""
+        for q in quotes:
+            f = self.states(q.doc_id, q.quote)
+            if f is not None:
+                return _stated(library, self.intent, self.filters, self.council, self.value(f), q)
+        order = {doc_id: i for i, doc_id in enumerate(dict.fromkeys(q.doc_id for q in quotes))}
+        f, cite = min(self.cited, key=lambda fc: order.get(fc[0].doc_id, len(order)))  # CQC's own first on a tie
+        return _stated(library, self.intent, self.filters, self.council, self.value(f), cite)
+
+    def value(self, f: StatedFigure) -> str:
+        return f"Overall rating: {f.rating}" if self.what == "rating" else f"Overall percentage: {f.percent}%"
+
+
+def overall_fact(library: Library, intent: Intent, filters: Filters) -> Overall | Answer | None:
+    """What the library states of the overall figure the question asks for: an `Overall`, a refusal naming the
+    missing fact, or None (not asked, no single council, or stated but never found in the text)."""
+    fact = asked_fact(intent)
+    council = _council(intent, filters)
+    if fact is None or fact[1] is not None or council is None:
+        return None
+    what = fact[0]
+    try:
+        figures = council_figures(library, council)
+    except NotFoundError:
+        figures = ()
+    label = "overall rating" if what == "rating" else "overall percentage"
+    stated = [f for f in figures if (f.rating if what == "rating" else f.percent is not None)]
+    if not stated:
+        return _missing(intent, filters, f"The library states no {label} for {council}.")
+    if intent.years:
+        stated = [f for f in stated if not f.date or same_year(set(intent.years), years_named(f.date[:4]))]
+        if not stated:
+            return _missing(intent, filters, f"The library states no {label} for {council} in {_years(intent)}.")
+    cited = tuple(
+        (f, c) for f in stated if (c := f.rating_citation if what == "rating" else f.percent_citation) is not None
+    )
+    # Stated but not found in the text (or corrected by a user): the ranker answers.
+    return Overall(intent, filters, council, what, cited) if cited else None
+
+
+def _says(what: str, f: StatedFigure, text: str) -> bool:
+    if what == "rating":
+        return bool(f.rating) and rating_span(text, f.rating or "") is not None
+    return f.percent is not None and percent_span(text, f.percent) is not None
+
+
+def _council(intent: Intent, filters: Filters) -> str | None:
+    return filters.council or (intent.councils[0] if len(intent.councils) == 1 else None)
+
+
+def _years(intent: Intent) -> str:
+    return ", ".join(str(a) if a == b else f"{a}/{b}" for a, b in sorted(intent.years))
+
+
+def _stated(
+    library: Library, intent: Intent, filters: Filters, council: str, value: str, cite: Citation
+) -> Answer | None:
+    """A fact with the passage that states it, quoted exactly."""
     cite = replace(cite, n=1, council=cite.council or council)
     if library.text(cite.doc_id)[cite.start : cite.end] != cite.quote:
         return None  # never a citation that is not the stored text; the ranker answers instead

@@ -8,7 +8,7 @@ import re
 from .domain import RATING_VERB, match_quality_statement
 from .index.records import DocRecord, SectionRecord
 from .models import Citation
-from .text import paragraphs
+from .text import first_line_end, paragraphs
 
 __all__ = ["span_citation", "locate_score_lines", "percent_span", "rating_span", "score_line"]
 
@@ -128,20 +128,27 @@ def span_citation(
 
 
 def rating_span(text: str, rating: str) -> tuple[int, int] | None:
+    """The sentence that states the rating: in the body if one does, else in the title line (a title says
+    what the document is about; the body says what was found)."""
     word = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in rating.split()) + r"\b", re.I)
-    for a, b in paragraphs(text):
-        line = text[a:b]
-        for m in word.finditer(line):
-            if _RATING_CUE.search(line):
-                return _sentence(text, a + m.start(), a + m.end())
-    return None
+    found = [
+        _sentence(text, a + m.start(), a + m.end())
+        for a, b in paragraphs(text)
+        for m in word.finditer(text[a:b])
+        if _RATING_CUE.search(text[a:b])
+    ]
+    return _past_title(text, found)
 
 
 def percent_span(text: str, percent: int) -> tuple[int, int] | None:
-    for m in _PERCENT.finditer(text):
-        if int(float(m.group(1))) == percent:
-            return _sentence(text, m.start(), m.end())
-    return None
+    """The sentence that states the percentage, in the body if one does (as `rating_span`)."""
+    found = [_sentence(text, m.start(), m.end()) for m in _PERCENT.finditer(text) if int(float(m.group(1))) == percent]
+    return _past_title(text, found)
+
+
+def _past_title(text: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    title_end = first_line_end(text)
+    return next((s for s in spans if s[0] >= title_end), spans[0] if spans else None)
 
 
 def score_line(text: str, sections: list[SectionRecord], start: int, end: int, score: int) -> tuple[int, int]:

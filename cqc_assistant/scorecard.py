@@ -186,9 +186,20 @@ def council_scorecard(library: Library, council: str) -> CouncilScorecard | None
     return cards[0] if cards else None
 
 
-def _cards(library: Library, council: str | None, include_demo: bool) -> list[CouncilScorecard]:
-    """Every council's card, or only `council`'s (read from the documents about it), by name; no error for
-    a held council whose documents state no score (an empty list)."""
+def council_figures(library: Library, council: str) -> tuple[StatedFigure, ...]:
+    """The overall ratings and percentages the documents about one council state, CQC's own first, whether
+    or not any of them states a quality statement's score (an unknown council raises NotFoundError)."""
+    groups, wanted = _groups(library, council, include_demo=False)
+    group = groups.get(wanted or "")
+    return tuple(sorted(group.figures, key=_figure_order)) if group else ()
+
+
+def _figure_order(f: StatedFigure) -> tuple[int, str]:
+    return KIND_PRIORITY.get(f.kind, 9), f.doc_id
+
+
+def _groups(library: Library, council: str | None, include_demo: bool) -> tuple[dict[str, _Council], str | None]:
+    """What the documents state, grouped by council key, and the key of `council` (None: every council)."""
     groups: dict[str, _Council] = {}
     held: Counter[str] = Counter()
     hidden = frozenset() if include_demo else library.hidden_demo()
@@ -248,6 +259,13 @@ def _cards(library: Library, council: str | None, include_demo: bool) -> list[Co
                 )
             )
 
+    return groups, wanted
+
+
+def _cards(library: Library, council: str | None, include_demo: bool) -> list[CouncilScorecard]:
+    """Every council's card, or only `council`'s (read from the documents about it), by name; no error for
+    a held council whose documents state no score (an empty list)."""
+    groups, wanted = _groups(library, council, include_demo)
     cards: list[CouncilScorecard] = []
     for key, group in groups.items():
         if not group.statements or (wanted is not None and key != wanted):
@@ -265,7 +283,7 @@ def _cards(library: Library, council: str | None, include_demo: bool) -> list[Co
             replace(f, mismatches=tuple(compare_stated(result, f.percent, f.rating)), compared=True)
             if result is not None
             else f
-            for f in sorted(group.figures, key=lambda f: (KIND_PRIORITY.get(f.kind, 9), f.doc_id))
+            for f in sorted(group.figures, key=_figure_order)
         )
         warnings = list(dict.fromkeys(group.warnings))
         ratings = {f.rating for f in figures if f.rating}

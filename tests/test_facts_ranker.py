@@ -102,6 +102,47 @@ def test_the_overall_rating_is_answered_with_an_exact_citation(lib: Library) -> 
     assert exact(lib, c.doc_id, c.start, c.end, c.quote) and "requires improvement" in c.quote.lower()
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What overall rating did CQC give Fenmoor Borough Council?",
+        "What is Fenmoor Borough Council's overall rating?",
+        "How was Fenmoor Borough Council rated overall?",
+        "What rating did Fenmoor Borough Council get?",
+    ],
+)
+def test_the_overall_rating_is_said_first_and_cited_to_a_passage_stating_it(lib: Library, question: str) -> None:
+    result = Assistant(lib).ask(question)
+    assert not result.refused, result.answer
+    assert result.answer.startswith("Overall rating: Requires improvement [")
+    n = int(result.answer.split("[", 1)[1].split("]", 1)[0])
+    c = result.citations[n - 1]
+    assert exact(lib, c.doc_id, c.start, c.end, c.quote) and "requires improvement" in c.quote.lower()
+    assert lib.document(c.doc_id).council == OTHER_COUNCIL
+
+
+def test_the_overall_percentage_is_said_first_and_cited_to_a_passage_stating_it(lib: Library) -> None:
+    result = Assistant(lib).ask("What overall percentage did Wyvernshire County Council get from the CQC?")
+    assert result.answer.startswith("Overall percentage: 75% [")
+    n = int(result.answer.split("[", 1)[1].split("]", 1)[0])
+    c = result.citations[n - 1]
+    assert exact(lib, c.doc_id, c.start, c.end, c.quote) and "75%" in c.quote
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("What overall percentage did Fenmoor Borough Council get?", "no overall percentage for Fenmoor"),
+        ("What overall score did Fenmoor Borough Council receive from the CQC?", "no overall percentage for Fenmoor"),
+        ("What overall rating did Fenmoor Borough Council get in 2019?", "no overall rating for Fenmoor"),
+    ],
+)
+def test_a_missing_overall_figure_is_a_refusal_that_names_it(lib: Library, question: str, missing: str) -> None:
+    result = Assistant(lib).ask(question)
+    assert result.refused and result.citations == ()
+    assert missing in result.answer
+
+
 def test_without_facts_first_the_ranker_answers_the_same_question(lib: Library) -> None:
     result = Assistant(lib, facts_first=False).ask("What score did Fenmoor Borough Council get for safeguarding?")
     assert not result.answer.startswith("The library does not say. The library states no score")

@@ -18,6 +18,7 @@ from cqc_assistant.ingest.detect import detect
 from cqc_assistant.ingest.loaders import load_bytes
 from cqc_assistant.ingest.scores import find_score_statements
 from cqc_assistant.models import DocMeta
+from cqc_assistant.score_passages import percent_span, rating_span
 
 COUNCIL = "Northshire County Council"
 SCORES = {1: 2, 2: 3, 3: 2, 4: 3, 5: 4, 6: 2, 7: 3, 8: 3, 9: 2}
@@ -245,3 +246,18 @@ def test_peer_challenges_never_carry_scores() -> None:
     meta, _ = detected(text.encode(), ".txt")
     assert meta.kind == "lga_peer_challenge"
     assert meta.scores == {}
+
+
+def test_a_figure_is_cited_from_the_body_when_the_title_line_also_states_it() -> None:
+    """A title says what the document is about ("... rated 'requires improvement' by watchdog"); the body
+    says what was found, so the scorecard and a facts-first answer quote the body's sentence."""
+    text = (
+        "Fenmoor rated 'requires improvement' by watchdog, 71%\n\n"
+        "Some background first.\n\n"
+        "The Care Quality Commission rated Fenmoor Borough Council as requires improvement, with a score of 71%.\n"
+    )
+    body = text.index("The Care Quality")
+    for span in (rating_span(text, "Requires improvement"), percent_span(text, 71)):
+        assert span is not None and span[0] == body
+    title_only = "Fenmoor rated 'requires improvement' by watchdog\n\nNothing more.\n"
+    assert rating_span(title_only, "Requires improvement") == (0, title_only.index("\n"))
