@@ -84,8 +84,7 @@ _TYPES: list[tuple[str, re.Pattern[str], Finder]] = [
     (
         "date",
         re.compile(
-            r"^\s*when\b|\bwhat date\b|\bwhich (year|month|date)\b|\bwhat (year|month)\b|\bon what date\b"
-            r"|\b(which|what) dates\b",
+            r"^\s*when\b|\b(which|what) (years?|months?|dates?|days?)\b",
             re.I,
         ),
         re.compile(
@@ -114,7 +113,7 @@ _TYPES: list[tuple[str, re.Pattern[str], Finder]] = [
     ),
     (
         "count",
-        re.compile(r"(?:^|[,;:]\s*)\W*(?:how many|how much|what (?:is|was) the number of)\b", re.I),
+        re.compile(r"\bhow many\b|(?:^|[,;:]\s*)\W*(?:how much|what (?:is|was) the number of)\b", re.I),
         re.compile(rf"(?:{_NUMBER})(?!\s*(?:-\s*\d+\s*)?(?:days?|weeks?|months?|years?)\b)", re.I),
     ),
     (

@@ -53,8 +53,18 @@ KINDS = [
             "What date did CQC publish its report on Wyvernshire?",
             "On what date was Wyvernshire's report published?",
             "Which month was the Wyvernshire report released?",
+            "On what days were the inspectors in Wyvernshire?",
         ],
         "date",
+    ),
+    (
+        [
+            "How many carers are there in Wyvernshire?",
+            "Roughly how many carers are there in Wyvernshire?",
+            "In how many areas did the peer team find strengths in Wyvernshire?",
+            "What is the number of people waiting in Wyvernshire?",
+        ],
+        "count",
     ),
     (
         [
