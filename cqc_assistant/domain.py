@@ -21,6 +21,7 @@ __all__ = [
     "CQC_PEOPLE",
     "NUMBER_WORDS",
     "OVERALL_WORD",
+    "QS_WORD",
     "PERCENT_WORD",
     "PEER_CREDIT",
     "WHO_FOUND_IT",
@@ -272,6 +273,8 @@ SCORE_WORD = r"\bscor(?:e|es|ed|ing)\b"
 # The council's overall result (DOMAIN.md §3): its rating (RATING_TERMS), and its percentage, which CQC and
 # the press also call its overall score. A question is about the overall result when it says "overall".
 OVERALL_WORD = r"\boverall\b"
+# What CQC calls the nine things it scores.
+QS_WORD = r"\bquality statements?\b"
 PERCENT_WORD = rf"\bper ?cent(?:age)?\b|%|{SCORE_WORD}"
 
 # CQC's wording for QS scores. Scores are not ratings (DOMAIN.md §3): never print "rated good" for one.

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from .domain import OVERALL_WORD, PERCENT_WORD, RATING_TERMS, SCORE_WORD, quality_statement
+from .domain import OVERALL_WORD, PERCENT_WORD, QS_WORD, RATING_TERMS, SCORE_LABELS, SCORE_WORD, quality_statement
 from .errors import NotFoundError
 from .filters import Filters
 from .intent import Intent
@@ -29,6 +29,14 @@ _SCORE_WORD = re.compile(SCORE_WORD, re.I)
 _OVERALL = re.compile(OVERALL_WORD, re.I)
 _PERCENT_WORD = re.compile(PERCENT_WORD, re.I)
 _RATING_WORD = re.compile(rf"\b(?:{RATING_TERMS})\b", re.I)
+_QS_WORD = re.compile(QS_WORD, re.I)
+_WHICH = re.compile(r"\b(?:which|what)\b", re.I)
+# A score asked for by its number ("score 3", not "3%") or by CQC's words for it ("a good standard": "good").
+_SCORE_NUMBER = re.compile(r"(?<![\d.,£])\b([1-4])\b(?![\d.,%])")
+_SCORE_NAMES = {
+    score: re.compile(r"\b" + re.sub(r"^evidence shows (?:an? )?|\s*standard$", "", label.lower()) + r"\b", re.I)
+    for score, label in SCORE_LABELS.items()
+}
 
 
 def asked_fact(intent: Intent) -> tuple[str, int | None] | None:
@@ -39,6 +47,12 @@ def asked_fact(intent: Intent) -> tuple[str, int | None] | None:
     q = intent.question
     if intent.kind is None and intent.qs and _SCORE_WORD.search(q):
         return ("score", min(intent.qs))
+    if not intent.qs and _QS_WORD.search(q) and _SCORE_WORD.search(q) and _WHICH.search(q):
+        number = _SCORE_NUMBER.search(q)
+        named = [score for score, name in _SCORE_NAMES.items() if name.search(q)]
+        score = int(number.group(1)) if number else (named[0] if len(named) == 1 else None)
+        if score is not None:
+            return ("which", score)
     if not intent.qs:
         overall = bool(_OVERALL.search(q))
         if intent.kind == "rating" or (overall and intent.kind is None and _RATING_WORD.search(q)):
@@ -65,6 +79,8 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
     if qs is None:
         found = overall_fact(library, intent, filters)
         return found if isinstance(found, Answer) else None
+    if what == "which":
+        return _scored(library, intent, filters, council, qs)
     try:
         card = council_scorecard(library, council)
     except NotFoundError:
@@ -164,6 +180,35 @@ def _council(intent: Intent, filters: Filters) -> str | None:
 
 def _years(intent: Intent) -> str:
     return ", ".join(str(a) if a == b else f"{a}/{b}" for a, b in sorted(intent.years))
+
+
+def _scored(library: Library, intent: Intent, filters: Filters, council: str, score: int) -> Answer | None:
+    """The quality statements the council scored `score` in, each cited to the line stating it."""
+    try:
+        card = council_scorecard(library, council)
+    except NotFoundError:
+        card = None
+    if card is None:
+        return _missing(intent, filters, f"The library states no quality statement scores for {council}.")
+    entries = [e for e in card.entries if e.score == score and e.citation is not None]
+    if not entries:
+        found = sum(e.score is not None for e in card.entries)
+        return _missing(intent, filters, f"Of the {found} quality statement scores the library states for "
+                        f"{council}, none is {score}.")  # fmt: skip
+    cites: list[Citation] = []
+    for e in entries:
+        c = e.citation
+        if c is not None and library.text(c.doc_id)[c.start : c.end] == c.quote:
+            cites.append(replace(c, n=len(cites) + 1, council=c.council or council))
+    if not cites:
+        return None  # never a citation that is not the stored text; the ranker answers instead
+    names = ", ".join(e.name for e in entries)
+    quotes = " ".join(f"{c.quote} [{c.n}]" for c in cites)
+    return Answer(
+        question=intent.question, answer=f"Scored {score}: {names}. {quotes}", refused=False,
+        citations=tuple(cites), filters=filters.active(), searched=tuple(dict.fromkeys(c.title for c in cites)),
+        confidence=1.0,
+    )  # fmt: skip
 
 
 def _stated(

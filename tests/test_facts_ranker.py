@@ -89,6 +89,8 @@ def test_a_score_for_a_council_whose_documents_state_none_is_refused_not_searche
         result = Assistant(library).ask("What score did Brackenmoor District Council get for safeguarding?")
         assert result.refused and result.citations == ()
         assert "no score for Safeguarding" in result.answer and "Brackenmoor" in result.answer
+        which = Assistant(library).ask("Which quality statements did Brackenmoor District Council score 2 in?")
+        assert which.refused and "no quality statement scores for Brackenmoor District Council" in which.answer
         plain = Assistant(library, facts_first=False).ask(
             "What did the peer team find on safeguarding in Brackenmoor District Council?"
         )
@@ -141,6 +143,30 @@ def test_a_missing_overall_figure_is_a_refusal_that_names_it(lib: Library, quest
     result = Assistant(lib).ask(question)
     assert result.refused and result.citations == ()
     assert missing in result.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which quality statements did Wyvernshire County Council score 4 in?",
+        "What quality statement did Wyvernshire County Council score an exceptional standard in?",
+        "Which quality statement got a score of 4 in Wyvernshire County Council?",
+        "In which quality statements did CQC score Wyvernshire County Council 4?",
+    ],
+)
+def test_which_statements_got_a_score_is_answered_from_the_scorecard(lib: Library, question: str) -> None:
+    result = Assistant(lib).ask(question)
+    assert result.answer.startswith("Scored 4: Partnerships and communities."), result.answer
+    (c,) = result.citations
+    assert exact(lib, c.doc_id, c.start, c.end, c.quote) and "4" in c.quote
+
+
+def test_which_statements_got_a_score_no_statement_got_is_refused_naming_it(lib: Library) -> None:
+    result = Assistant(lib).ask("Which quality statements did Fenmoor Borough Council score 3 in?")
+    assert result.refused and result.citations == ()
+    assert (
+        "Of the 1 quality statement scores the library states for Fenmoor Borough Council, none is 3" in result.answer
+    )
 
 
 def test_without_facts_first_the_ranker_answers_the_same_question(lib: Library) -> None:
