@@ -1,6 +1,6 @@
-"""Facts first: a question for a quality statement's score, or for the council's overall rating or percentage,
-is answered from the facts detected at ingest (the scorecard: each fact with the passage that states it), cited
-to that passage exactly.
+"""Facts first: a question for a quality statement's score, for which statements got a score, or for the
+council's overall rating or percentage, is answered from the facts detected at ingest (the scorecard: each fact
+with the passage that states it), cited to that passage exactly.
 When the library lacks the fact for that council, the answer says which fact is missing and cites nothing.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from .domain import OVERALL_WORD, PERCENT_WORD, QS_WORD, RATING_TERMS, SCORE_LABELS, SCORE_WORD, quality_statement
 from .errors import NotFoundError
@@ -39,48 +40,57 @@ _SCORE_NAMES = {
 }
 
 
-def asked_fact(intent: Intent) -> tuple[str, int | None] | None:
-    """("score", qs) when the question asks for a quality statement's score: a score question, or one that
-    names a quality statement and the domain's word for its mark ("What did X score for safeguarding?");
-    ("rating", None) or ("percent", None) for the council's overall result: a rating question naming no
-    statement, or one that says "overall" with a rating or score word; else None."""
+class Asked(NamedTuple):
+    """The fact a question asks for: "score" (of quality statement `qs`), "which" (statements scored `score`),
+    "rating" or "percent" (the council's overall result)."""
+
+    what: str
+    qs: int = 0
+    score: int = 0
+
+
+def asked_fact(intent: Intent) -> Asked | None:
+    """A score question, or one that names a quality statement and the domain's word for its mark ("What did
+    X score for safeguarding?"): its score. One asking which statements got a score, by number or CQC's words
+    for it. A rating question naming no statement, or one saying "overall" with a rating or score word: the
+    overall rating or percentage."""
     q = intent.question
     if intent.kind is None and intent.qs and _SCORE_WORD.search(q):
-        return ("score", min(intent.qs))
+        return Asked("score", qs=min(intent.qs))
     if not intent.qs and _QS_WORD.search(q) and _SCORE_WORD.search(q) and _WHICH.search(q):
         number = _SCORE_NUMBER.search(q)
         named = [score for score, name in _SCORE_NAMES.items() if name.search(q)]
-        score = int(number.group(1)) if number else (named[0] if len(named) == 1 else None)
-        if score is not None:
-            return ("which", score)
+        score = int(number.group(1)) if number else (named[0] if len(named) == 1 else 0)
+        if score:
+            return Asked("which", score=score)
     if not intent.qs:
         overall = bool(_OVERALL.search(q))
         if intent.kind == "rating" or (overall and intent.kind is None and _RATING_WORD.search(q)):
-            return ("rating", None)
+            return Asked("rating")
         if overall and intent.kind in (None, "percent", "score") and _PERCENT_WORD.search(q):
-            return ("percent", None)
+            return Asked("percent")
     if intent.kind == "score":
         qs = min(intent.qs) if intent.qs else None
         if qs is None and intent.qs_similarity and max(intent.qs_similarity) >= QS_MEANING_MIN:
             qs = intent.best_qs()
-        return ("score", qs) if qs else None
+        return Asked("score", qs=qs) if qs else None
     return None
 
 
 def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | None:
-    """A quality statement's score from the scorecard, a refusal naming the missing fact (a score, or an
-    overall figure no document states), or None: no such fact asked, no single council named, or an overall
+    """A quality statement's score, or the statements that got a score, from the scorecard; a refusal naming
+    the missing fact (those, or an overall figure no document states); or None: no such fact asked, no single council named, or an overall
     figure the library states (`overall_fact`: the answer ranker quotes it, see `Overall.settle`)."""
     fact = asked_fact(intent)
     council = _council(intent, filters)
     if fact is None or council is None:
         return None
-    what, qs = fact
-    if qs is None:
+    if fact.what in ("rating", "percent"):
         found = overall_fact(library, intent, filters)
         return found if isinstance(found, Answer) else None
-    if what == "which":
-        return _scored(library, intent, filters, council, qs)
+    if fact.what == "which":
+        return _scored(library, intent, filters, council, fact.score)
+    qs = fact.qs
     try:
         card = council_scorecard(library, council)
     except NotFoundError:
@@ -146,9 +156,9 @@ def overall_fact(library: Library, intent: Intent, filters: Filters) -> Overall 
     missing fact, or None (not asked, no single council, or stated but never found in the text)."""
     fact = asked_fact(intent)
     council = _council(intent, filters)
-    if fact is None or fact[1] is not None or council is None:
+    if fact is None or fact.what not in ("rating", "percent") or council is None:
         return None
-    what = fact[0]
+    what = fact.what
     try:
         figures = council_figures(library, council)
     except NotFoundError:
