@@ -60,9 +60,8 @@ def asked_fact(intent: Intent) -> Asked | None:
     if not intent.qs and _QS_WORD.search(q) and _SCORE_WORD.search(q) and _WHICH.search(q):
         number = _SCORE_NUMBER.search(q)
         named = [score for score, name in _SCORE_NAMES.items() if name.search(q)]
-        score = int(number.group(1)) if number else (named[0] if len(named) == 1 else 0)
-        if score:
-            return Asked("which", score=score)
+        # No score named ("In which quality statement did X get its highest score?"): every stated score.
+        return Asked("which", score=int(number.group(1)) if number else (named[0] if len(named) == 1 else 0))
     if not intent.qs:
         overall = bool(_OVERALL.search(q))
         if intent.kind == "rating" or (overall and intent.kind is None and _RATING_WORD.search(q)):
@@ -79,8 +78,8 @@ def asked_fact(intent: Intent) -> Asked | None:
 
 def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | None:
     """A quality statement's score, or the statements that got a score, from the scorecard; a refusal naming
-    the missing fact (those, or an overall figure no document states); or None: no such fact asked, no single council named, or an overall
-    figure the library states (`overall_fact`: the answer ranker quotes it, see `Overall.settle`)."""
+    the missing fact (those, or an overall figure no document states); or None: no such fact asked, no single
+    council named, or an overall figure the library states (the ranker quotes it: `Overall.settle`)."""
     fact = asked_fact(intent)
     council = _council(intent, filters)
     if fact is None or council is None:
@@ -193,29 +192,32 @@ def _years(intent: Intent) -> str:
 
 
 def _scored(library: Library, intent: Intent, filters: Filters, council: str, score: int) -> Answer | None:
-    """The quality statements the council scored `score` in, each cited to the line stating it."""
+    """The quality statements the council scored `score` in (0: every stated score, highest first), each
+    cited to the line stating it."""
     try:
         card = council_scorecard(library, council)
     except NotFoundError:
         card = None
     if card is None:
         return _missing(intent, filters, f"The library states no quality statement scores for {council}.")
-    entries = [e for e in card.entries if e.score == score and e.citation is not None]
+    stated = [e for e in card.entries if e.score is not None and e.citation is not None]
+    entries = sorted((e for e in stated if e.score == score or not score), key=lambda e: -(e.score or 0))
     if not entries:
         found = sum(e.score is not None for e in card.entries)
         return _missing(intent, filters, f"Of the {found} quality statement scores the library states for "
                         f"{council}, none is {score}.")  # fmt: skip
     cites: list[Citation] = []
+    parts: dict[int, list[str]] = {}
     for e in entries:
         c = e.citation
-        if c is not None and library.text(c.doc_id)[c.start : c.end] == c.quote:
+        if c is not None and e.score is not None and library.text(c.doc_id)[c.start : c.end] == c.quote:
             cites.append(replace(c, n=len(cites) + 1, council=c.council or council))
+            parts.setdefault(e.score, []).append(f"{e.name} [{len(cites)}]")
     if not cites:
         return None  # never a citation that is not the stored text; the ranker answers instead
-    names = ", ".join(e.name for e in entries)
-    quotes = " ".join(f"{c.quote} [{c.n}]" for c in cites)
+    said = " ".join(f"Scored {n}: {', '.join(names)}." for n, names in parts.items())
     return Answer(
-        question=intent.question, answer=f"Scored {score}: {names}. {quotes}", refused=False,
+        question=intent.question, answer=said, refused=False,
         citations=tuple(cites), filters=filters.active(), searched=tuple(dict.fromkeys(c.title for c in cites)),
         confidence=1.0,
     )  # fmt: skip

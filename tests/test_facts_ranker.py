@@ -156,9 +156,17 @@ def test_a_missing_overall_figure_is_a_refusal_that_names_it(lib: Library, quest
 )
 def test_which_statements_got_a_score_is_answered_from_the_scorecard(lib: Library, question: str) -> None:
     result = Assistant(lib).ask(question)
-    assert result.answer.startswith("Scored 4: Partnerships and communities."), result.answer
+    assert result.answer == "Scored 4: Partnerships and communities [1].", result.answer
     (c,) = result.citations
     assert exact(lib, c.doc_id, c.start, c.end, c.quote) and "4" in c.quote
+
+
+def test_which_statement_scored_best_lists_every_stated_score_highest_first(lib: Library) -> None:
+    result = Assistant(lib).ask("In which quality statement did Wyvernshire County Council get its highest score?")
+    assert result.answer.startswith("Scored 4: Partnerships and communities [1]. Scored 3: Assessing needs [2]")
+    assert len(result.citations) == 9 and result.answer.index("Scored 3") < result.answer.index("Scored 2")
+    for c in result.citations:
+        assert exact(lib, c.doc_id, c.start, c.end, c.quote)
 
 
 def test_which_statements_got_a_score_no_statement_got_is_refused_naming_it(lib: Library) -> None:
