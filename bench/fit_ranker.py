@@ -448,7 +448,7 @@ def choose(
     """The candidates answer() would cite (indices), or None for a refusal: the same rule as answer.py (`lead`
     chooses the first; the further ones come in the ranker's order, within `ratio` of its best; after them, the
     neighbours that join their quotes)."""
-    from cqc_assistant.answer import adjacent
+    from cqc_assistant.quotes import adjacent
 
     if item.refused_early or not len(item.x):
         return None

@@ -29,16 +29,22 @@ from .models import Answer, Citation, Passage
 from .passage_order import best_sentence_order
 from .protocols import ChatModel
 from .questions import FORM_WORDS, same_year, years_named
+from .quotes import (
+    Candidate,
+    candidate_sentences,
+    closest_citations,
+    overlaps,
+    quote_citation,
+    with_neighbours,
+)
 from .ranker import Ranker, default_lead, default_ranker, default_support, support_features
 from .rating_questions import bands_asked
 from .scope import documents_in_scope, library_councils
-from .text import first_line_end, looks_like_instruction, quoted_span, sentences
 
 MAX_QUESTION_CHARS = 1000
 # Passages whose sentences are candidates, and how many candidates are compared densely: chosen under grouped
 # cross-validation among 6/20, 8/30 and 10/40 (README "How it works": 8/30 refused most near misses).
 TOP_PASSAGES = 8
-CLOSEST = 3  # passages a refusal lists as the closest, labelled as not answering
 # Dense similarity is computed for the best candidates by lexical coverage and passage rank.
 DENSE_POOL = 30
 # A question word's share of its weight when only a glossary synonym of it, or only the sentence's heading or
@@ -48,35 +54,6 @@ CONTEXT_CREDIT = 0.5
 MAX_CITATIONS = 3
 SOURCE_TIE = 0.01
 MIN_WORDS = 5
-NEIGHBOUR_GAP = 4  # characters between two sentences that follow each other (a break, a bullet's "-")
-
-
-@dataclass
-class Candidate:
-    passage: Passage
-    rank: int
-    start: int
-    end: int
-    text: str
-    lexical: float = 0.0
-    literal: float = 0.0  # lexical coverage without glossary synonyms
-    dense: float = 0.0
-    score: float = 0.0  # the fitted ranker's probability that the sentence answers the question
-    opening: bool = False  # on the document's first line (its title or a summary line), which rarely answers
-    heading: bool = False  # the passage's own heading line ("Assessment published: 30 January 2025")
-    typed: bool = True  # has the kind of answer asked for, of the year asked about, on the statement asked
-    about: bool = True  # about the quality statement the question names (True when it names none)
-    x: dict[str, float] = field(default_factory=dict)  # the ranker's features
-
-    @property
-    def support(self) -> float:
-        return self.score
-
-    @property
-    def quotable(self) -> bool:
-        """A heading line says what its passage is about, never what was found, unless it states the very kind
-        of thing asked for: a name ("Cllr ..."), a date ("Assessment published: 30 January 2025")."""
-        return not self.heading or bool(self.x.get("kind_match"))
 
 
 @dataclass
@@ -166,7 +143,9 @@ class Assistant:
 
     def quotes(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> list[Citation]:
         """The sentences an answer could quote, best first."""
-        return [_citation(0, c, c.start, c.end, c.text) for c in self.rank(intent, passages, filters) if c.quotable]
+        return [
+            quote_citation(0, c, c.start, c.end, c.text) for c in self.rank(intent, passages, filters) if c.quotable
+        ]
 
     def _filters_for(self, intent: Intent, filters: Filters | None, conv: Conversation | None) -> Filters | Answer:
         base = filters if filters is not None else (conv.filters if conv else Filters())
@@ -253,13 +232,14 @@ class Assistant:
                 break
             if not c.about:
                 continue  # a further citation stays on the quality statement asked about
-            if not any(_overlaps(c, o) for o in chosen):
+            if not any(overlaps(c, o) for o in chosen):
                 chosen.append(c)
         texts = self.library.texts({c.passage.doc_id for c in chosen})
         citations: list[Citation] = []
+        joined = list(chosen)  # a sentence joins one quote at most
         for c in chosen:
-            s, e = _with_neighbours(c, quotable, chosen, self.ranker.neighbour_ratio)
-            citations.append(_citation(len(citations) + 1, c, s, e, texts[c.passage.doc_id][s:e]))
+            s, e = with_neighbours(c, quotable, joined, self.ranker.neighbour_ratio)
+            citations.append(quote_citation(len(citations) + 1, c, s, e, texts[c.passage.doc_id][s:e]))
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(
             question=question, answer=text, refused=False, citations=tuple(citations), filters=filters.active(),
@@ -366,28 +346,6 @@ class Assistant:
             c.x["heading_dense"] = heading_sims.get(c.passage.section, 0.0)
 
 
-def candidate_sentences(texts: dict[str, str], passages: Sequence[Passage]) -> list[Candidate]:
-    """The sentences of the retrieved passages that can be quoted, each once and in passage order: never a
-    passage's heading line nor an instruction to the reader; one that leans on its neighbour is quoted with
-    it. Answers score them; briefings sort them into strengths and areas for development."""
-    out: list[Candidate] = []
-    seen: set[tuple[str, int]] = set()
-    for rank, p in enumerate(passages):
-        doc_text = texts[p.doc_id]
-        first_line = first_line_end(doc_text)
-        spans = list(sentences(doc_text, p.start, p.end))
-        for i, (s, e) in enumerate(spans):
-            if (p.doc_id, s) in seen or len(doc_text[s:e].split()) < 3:
-                continue
-            seen.add((p.doc_id, s))
-            if looks_like_instruction(doc_text[s:e]):
-                continue
-            s, e = quoted_span(doc_text, spans, i)
-            heading = _is_heading(doc_text[s:e], p)
-            out.append(Candidate(p, rank, s, e, doc_text[s:e], opening=s < first_line, heading=heading))
-    return out
-
-
 @dataclass(frozen=True)
 class _BandTerms:
     """The rating band a question points at ("75%", "the lowest grade") in the words a report states it in
@@ -467,11 +425,6 @@ def _credit(term: str, own: set[str], synonym: set[str], context: set[str]) -> f
     return CONTEXT_CREDIT if term in context else 0.0
 
 
-def _is_heading(text: str, p: Passage) -> bool:
-    """The section's own heading line says what the passage is about, never what was found."""
-    return " ".join(text.split()).rstrip(":.") == " ".join(p.section.split()).rstrip(":.")
-
-
 def _context(c: Candidate) -> str:
     return f"{c.passage.section}: " if c.passage.section and not c.text.startswith(c.passage.section) else ""
 
@@ -479,55 +432,3 @@ def _context(c: Candidate) -> str:
 def _previous_text(c: Candidate) -> str:
     before = c.passage.text[: max(0, c.start - c.passage.start)]
     return before[-300:]
-
-
-def _overlaps(a: Candidate, b: Candidate) -> bool:
-    return a.passage.doc_id == b.passage.doc_id and a.start < b.end and b.start < a.end
-
-
-def closest_citations(passages: Sequence[Passage]) -> tuple[Citation, ...]:
-    """The passages nearest the question, quoted whole (their text is stored_text[start:end])."""
-    return tuple(
-        Citation(
-            n=i + 1,
-            doc_id=p.doc_id,
-            title=p.title,
-            source=p.source,
-            section=p.section,
-            start=p.start,
-            end=p.end,
-            quote=p.text,
-            page=p.page,
-            council=p.council,
-            kind=p.kind,
-        )  # fmt: skip
-        for i, p in enumerate(passages[:CLOSEST])
-    )
-
-
-def adjacent(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
-    """Two (doc_id, start, end) spans that follow each other with only a gap a sentence break leaves."""
-    return a[0] == b[0] and (0 <= b[1] - a[2] <= NEIGHBOUR_GAP or 0 <= a[1] - b[2] <= NEIGHBOUR_GAP)
-
-
-def _with_neighbours(
-    c: Candidate, quotable: Sequence[Candidate], chosen: Sequence[Candidate], ratio: float
-) -> tuple[int, int]:
-    """The citation's span: the sentence, with each neighbour that scores within `ratio` of it and is not
-    cited on its own."""
-    span = (c.passage.doc_id, c.start, c.end)
-    start, end = c.start, c.end
-    for n in quotable:
-        if n is c or any(n is o for o in chosen) or n.score < ratio * c.score:
-            continue
-        if adjacent(span, (n.passage.doc_id, n.start, n.end)):
-            start, end = min(start, n.start), max(end, n.end)
-    return start, end
-
-
-def _citation(n: int, c: Candidate, start: int, end: int, quote: str) -> Citation:
-    p = c.passage
-    return Citation(
-        n=n, doc_id=p.doc_id, title=p.title, source=p.source, section=p.section, start=start, end=end,
-        quote=quote, page=p.page, council=p.council, kind=p.kind,
-    )  # fmt: skip

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .answer import candidate_sentences
 from .briefing_model import Briefing, BriefingLine, StatementBriefing
 from .councils import council_key
 from .domain import QS_KEYWORDS, QUALITY_STATEMENTS, SCORE_LABELS, QualityStatement, quality_statement
@@ -24,6 +23,7 @@ from .index.records import SectionRecord
 from .index.retriever import HybridRetriever
 from .library import Library
 from .models import Citation, Passage
+from .quotes import candidate_sentences
 from .scope import library_councils, resolve_council
 from .scorecard import build_scorecard
 

@@ -22,7 +22,7 @@ import pytest
 from fictional import DEMO, OTHER_COUNCIL, OTHER_DOC, PASSAGE_FIELDS, WYVERNSHIRE, copy_docs, ingested
 from helpers import assert_exact_citations, run_cli
 
-from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Candidate, Conversation, candidate_sentences
+from cqc_assistant.answer import MAX_QUESTION_CHARS, Assistant, Conversation
 from cqc_assistant.config import Settings
 from cqc_assistant.domain import quality_statements_named
 from cqc_assistant.embedding import HashEmbedder
@@ -32,6 +32,7 @@ from cqc_assistant.ingest.pipeline import ingest
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer, Passage
 from cqc_assistant.questions import answer_type
+from cqc_assistant.quotes import Candidate, candidate_sentences
 from cqc_assistant.ranker import default_ranker
 
 ANSWER_FIELDS = {"question", "answer", "refused", "citations"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cqc_assistant.answer import Conversation, closest_citations
+from cqc_assistant.answer import Conversation
 from cqc_assistant.app import runtime
 from cqc_assistant.config import Settings
 from cqc_assistant.embedding import HashEmbedder
@@ -24,6 +24,7 @@ from cqc_assistant.index.retriever import HybridRetriever
 from cqc_assistant.ingest.pipeline import ingest_bytes
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer, Citation
+from cqc_assistant.quotes import closest_citations
 
 APP = Path(__file__).resolve().parent.parent / "cqc_assistant" / "app" / "main.py"
 DEMO = APP.parent.parent / "demo"
