@@ -44,9 +44,9 @@ class Candidate:
 
 
 def candidate_sentences(texts: dict[str, str], passages: Sequence[Passage]) -> list[Candidate]:
-    """The sentences of the retrieved passages that can be quoted, each once and in passage order: never a
-    passage's heading line nor an instruction to the reader; one that leans on its neighbour is quoted with
-    it. Answers score them; briefings sort them into strengths and areas for development."""
+    """The sentences of the retrieved passages that can be quoted, each once and in passage order: never an
+    instruction to the reader; a passage's heading line marked as such (`heading`); one that leans on its
+    neighbour quoted with it. Answers score them; briefings sort them into strengths and areas for development."""
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
     for rank, p in enumerate(passages):
@@ -66,7 +66,7 @@ def candidate_sentences(texts: dict[str, str], passages: Sequence[Passage]) -> l
 
 
 def is_heading(text: str, p: Passage) -> bool:
-    """The section's own heading line says what the passage is about, never what was found."""
+    """The passage's section heading line itself."""
     return " ".join(text.split()).rstrip(":.") == " ".join(p.section.split()).rstrip(":.")
 
 
