@@ -65,9 +65,8 @@ def featurise(lib: Any, qs: list[Any]) -> list[Item]:
     ids = cv.doc_ids(lib)
     items = []
     for qn in qs:
-        intent, scoped, passages, cands = assistant.featurize(qn.q)
+        intent, scoped, _, cands = assistant.featurize(qn.q)
         want = ids.get(qn.doc or "")
-        fact = None if isinstance(scoped, Answer) else facts_first(lib, intent, scoped)
         y = [float(c.passage.doc_id == want and any(cv.norm(e) in cv.norm(c.text) for e in qn.expect)) for c in cands]
         items.append(
             Item(
@@ -79,38 +78,30 @@ def featurise(lib: Any, qs: list[Any]) -> list[Item]:
                 [c.about for c in cands],
                 [(c.passage.doc_id, c.start, c.end) for c in cands],
                 isinstance(scoped, Answer),
-                None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations)),
-                [c.quotable for c in cands],
+                quotable=[c.quotable for c in cands],
             )
         )
         if not isinstance(scoped, Answer):
-            items[-1].fact_states = fact_states(lib, intent, scoped, items[-1])
+            facts_first(lib, intent, scoped, items[-1], qn, want)
     return items
 
 
-def facts_first(lib: Any, intent: Any, scoped: Any) -> Any:
-    """The facts-first answer, or for an overall figure the library states, the figure quoted alone from the
-    scorecard's line (what the answer falls back to when no candidate states it: `fact_row`)."""
-    from cqc_assistant.facts import Overall, fact_answer, overall_fact
+def facts_first(lib: Any, intent: Any, scoped: Any, item: Item, qn: Any, want: str | None) -> None:
+    """The facts-first answer's (refused, hit) into `item.fact`, and for an overall figure the library states,
+    which candidates state it (`item.fact_states`) with the figure quoted alone from the scorecard's line as
+    `item.fact` (what the answer falls back to when no candidate states it: `fact_row`)."""
+    from cqc_assistant.facts import Overall, fact_answer
 
     fact = fact_answer(lib, intent, scoped)
-    if fact is None:
-        found = overall_fact(lib, intent, scoped)
-        fact = found.answer(lib, []) if isinstance(found, Overall) else None
-    return fact
-
-
-def fact_states(lib: Any, intent: Any, scoped: Any, item: Item) -> list[bool] | None:
-    """Which candidates state the overall figure the question asks for (None: it asks none the library states)."""
-    from cqc_assistant.facts import Overall, overall_fact
-
-    found = overall_fact(lib, intent, scoped)
-    if not isinstance(found, Overall):
-        return None
-    ok = item.quotable or [True] * len(item.spans)
-    return [
-        bool(q) and found.states(d, lib.text(d)[s:e]) is not None for q, (d, s, e) in zip(ok, item.spans, strict=True)
-    ]
+    item.fact_states = None
+    if isinstance(fact, Overall):
+        ok = item.quotable or [True] * len(item.spans)
+        item.fact_states = [
+            bool(q) and fact.states(d, lib.text(d)[s:e]) is not None
+            for q, (d, s, e) in zip(ok, item.spans, strict=True)
+        ]
+        fact = fact.answer(lib, [])
+    item.fact = None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations))
 
 
 def fact_row(r: Any, lead: Any, item: Item, chosen: list[int] | None) -> tuple[bool, bool] | None:
@@ -141,12 +132,9 @@ def add_facts(lib: Any, qs: list[Any], items: list[Item]) -> None:
         intent = Intent.of(qn.q, lib)
         scoped = assistant._filters_for(intent, None, None)
         if isinstance(scoped, Answer):
-            item.fact = None
+            item.fact = item.fact_states = None
             continue
-        fact = facts_first(lib, intent, scoped)
-        want = ids.get(qn.doc or "")
-        item.fact = None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations))
-        item.fact_states = fact_states(lib, intent, scoped, item)
+        facts_first(lib, intent, scoped, item, qn, ids.get(qn.doc or ""))
 
 
 def cited(c: Any, qn: Any, want: str | None) -> bool:

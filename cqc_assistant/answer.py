@@ -19,7 +19,7 @@ from .audit import AuditLog
 from .councils import council_key
 from .domain import normalise_rating, quality_statements_named
 from .errors import QueryError
-from .facts import Overall, fact_answer, overall_fact
+from .facts import Overall, fact_answer
 from .filters import Filters
 from .index.retriever import HybridRetriever, band_words
 from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
@@ -105,13 +105,14 @@ class Assistant:
         if isinstance(scoped, Answer):
             return self._remember(conversation, scoped)
         fact = fact_answer(self.library, intent, scoped) if self.facts_first else None
-        if fact is not None:
+        if isinstance(fact, Answer):
             return self._remember(conversation, fact)
         passages = self.retriever.search(question, scoped, TOP_PASSAGES, councils=intent.councils)
-        result = self._extractive(intent, passages, scoped)
-        overall = overall_fact(self.library, intent, scoped) if self.facts_first else None
-        if isinstance(overall, Overall):  # an overall figure the library states: said first, quoted exactly
-            result = overall.settle(self.library, result, lambda: self.quotes(intent, passages, scoped))
+        cands = self.rank(intent, passages, scoped)
+        result = self._extractive(intent, passages, scoped, cands)
+        if isinstance(fact, Overall):  # an overall figure the library states: said first, quoted exactly
+            quotes = [quote_citation(0, c, c.start, c.end, c.text) for c in cands if c.quotable]
+            result = fact.settle(self.library, result, quotes)
         if self.chat is not None and not result.refused:
             from .llm import llm_answer
 
@@ -140,12 +141,6 @@ class Assistant:
         cands = self._candidates(passages)
         self._features(intent, cands, filters, dense_pool)
         return cands
-
-    def quotes(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> list[Citation]:
-        """The sentences an answer could quote, best first."""
-        return [
-            quote_citation(0, c, c.start, c.end, c.text) for c in self.rank(intent, passages, filters) if c.quotable
-        ]
 
     def _filters_for(self, intent: Intent, filters: Filters | None, conv: Conversation | None) -> Filters | Answer:
         base = filters if filters is not None else (conv.filters if conv else Filters())
@@ -201,9 +196,11 @@ class Assistant:
         rest = sorted((i for i in range(len(cands)) if i != first), key=lambda i: -(cands[i].score + tie[i]))
         return [cands[first], *(cands[i] for i in rest)]
 
-    def _extractive(self, intent: Intent, passages: Sequence[Passage], filters: Filters) -> Answer:
+    def _extractive(
+        self, intent: Intent, passages: Sequence[Passage], filters: Filters, cands: list[Candidate]
+    ) -> Answer:
+        """`cands`: the passages' candidate sentences, ranked (`rank`)."""
         question = intent.question
-        cands = self.rank(intent, passages, filters)
         if not cands:
             return self._refusal(question, filters, "No passage matched the question.", near=passages)
         best = max(cands, key=lambda c: c.score)  # the ranker's own best: the gates are set on its probability

@@ -7,7 +7,7 @@ When the library lacks the fact for that council, the answer says which fact is 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -76,17 +76,17 @@ def asked_fact(intent: Intent) -> Asked | None:
     return None
 
 
-def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | None:
+def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | Overall | None:
     """A quality statement's score, or the statements that got a score, from the scorecard; a refusal naming
-    the missing fact (those, or an overall figure no document states); or None: no such fact asked, no single
-    council named, or an overall figure the library states (the ranker quotes it: `Overall.settle`)."""
+    the missing fact (those, or an overall figure no document states); an overall figure the library states,
+    which the answer ranker's quotes then cite (`Overall.settle`); or None: no such fact asked, no single
+    council named, or a figure stated but never found in the text."""
     fact = asked_fact(intent)
-    council = _council(intent, filters)
+    council = filters.council or (intent.councils[0] if len(intent.councils) == 1 else None)
     if fact is None or council is None:
         return None
     if fact.what in ("rating", "percent"):
-        found = overall_fact(library, intent, filters)
-        return found if isinstance(found, Answer) else None
+        return _overall(library, intent, filters, council, fact.what)
     if fact.what == "which":
         return _scored(library, intent, filters, council, fact.score)
     qs = fact.qs
@@ -126,14 +126,15 @@ class Overall:
                 return f
         return None
 
-    def settle(self, library: Library, answer: Answer, quotes: Callable[[], Sequence[Citation]]) -> Answer:
+    def settle(self, library: Library, answer: Answer, quotes: Sequence[Citation]) -> Answer:
         """The figure first, then the ranker's answer when one of its quotes states it (the ranker knows which
-        sentences answer the question; a title line rarely does); otherwise the figure quoted alone (`answer`)."""
+        sentences answer the question; a title line rarely does); otherwise the figure quoted alone from the
+        candidate sentences, best first (`answer`)."""
         for c in () if answer.refused else answer.citations:
             f = self.states(c.doc_id, c.quote)
             if f is not None:
                 return replace(answer, answer=f"{self.value(f)} [{c.n}]. {answer.answer}", confidence=1.0)
-        return self.answer(library, quotes()) or answer
+        return self.answer(library, quotes) or answer
 
     def answer(self, library: Library, quotes: Sequence[Citation]) -> Answer | None:
         """Quoted from the best candidate sentence that states it, else from the scorecard's line in the
@@ -150,14 +151,8 @@ class Overall:
         return f"Overall rating: {f.rating}" if self.what == "rating" else f"Overall percentage: {f.percent}%"
 
 
-def overall_fact(library: Library, intent: Intent, filters: Filters) -> Overall | Answer | None:
-    """What the library states of the overall figure the question asks for: an `Overall`, a refusal naming the
-    missing fact, or None (not asked, no single council, or stated but never found in the text)."""
-    fact = asked_fact(intent)
-    council = _council(intent, filters)
-    if fact is None or fact.what not in ("rating", "percent") or council is None:
-        return None
-    what = fact.what
+def _overall(library: Library, intent: Intent, filters: Filters, council: str, what: str) -> Overall | Answer | None:
+    """What the library states of the council's overall rating or percentage (`what`)."""
     try:
         figures = council_figures(library, council)
     except NotFoundError:
@@ -181,10 +176,6 @@ def _says(what: str, f: StatedFigure, text: str) -> bool:
     if what == "rating":
         return bool(f.rating) and rating_span(text, f.rating or "") is not None
     return f.percent is not None and percent_span(text, f.percent) is not None
-
-
-def _council(intent: Intent, filters: Filters) -> str | None:
-    return filters.council or (intent.councils[0] if len(intent.councils) == 1 else None)
 
 
 def _years(intent: Intent) -> str:
