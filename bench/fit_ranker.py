@@ -53,6 +53,7 @@ class Item:
     # For a question asking an overall figure the library states: which candidates state it (the answer
     # quotes the first of them in the fold's ranker order; `fact` is the answer when none does).
     fact_states: list[bool] | None = None
+    fact_title: bool = False  # the scorecard's line for that figure is the document's title line
 
 
 def featurise(lib: Any, qs: list[Any]) -> list[Item]:
@@ -91,6 +92,7 @@ def facts_first(lib: Any, intent: Any, scoped: Any, item: Item, qn: Any, want: s
     which candidates state it (`item.fact_states`) with the figure quoted alone from the scorecard's line as
     `item.fact` (what the answer falls back to when no candidate states it: `fact_row`)."""
     from cqc_assistant.facts import Overall, fact_answer
+    from cqc_assistant.text import first_line_end
 
     fact = fact_answer(lib, intent, scoped)
     item.fact_states = None
@@ -101,6 +103,7 @@ def facts_first(lib: Any, intent: Any, scoped: Any, item: Item, qn: Any, want: s
             for q, (d, s, e) in zip(ok, item.spans, strict=True)
         ]
         fact = fact.answer(lib, [])
+        item.fact_title = fact is not None and any(c.start < first_line_end(lib.text(c.doc_id)) for c in fact.citations)
     item.fact = None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations))
 
 
@@ -111,11 +114,18 @@ def fact_row(r: Any, lead: Any, item: Item, chosen: list[int] | None) -> tuple[b
     if item.fact_states and chosen is not None and any(item.fact_states[j] for j in chosen):
         return (False, hit(chosen, item))
     if item.fact_states and any(item.fact_states):
+        from cqc_assistant.ranker import FEATURES
+
         p = r.score(item.x)
         first = int(np.argmax(lead.score(item.x))) if lead is not None else int(np.argmax(p))
         order = [first, *(j for j in np.argsort(-p, kind="stable") if j != first)]
-        j = next(j for j in order if item.fact_states[j])
-        return (False, bool(item.y[j] > 0))
+        title = item.x[:, FEATURES.index("opening")] > 0
+        body = [j for j in order if item.fact_states[j] and not title[j]]
+        if body:
+            return (False, bool(item.y[body[0]] > 0))
+        if item.fact is None or item.fact_title:  # the scorecard's own line is a title line too
+            j = next(j for j in order if item.fact_states[j])
+            return (False, bool(item.y[j] > 0))
     return item.fact
 
 

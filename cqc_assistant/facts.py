@@ -21,6 +21,7 @@ from .questions import same_year, years_named
 from .score_passages import percent_span, rating_span
 from .scorecard import council_figures, council_scorecard
 from .scorecard_model import StatedFigure
+from .text import first_line_end
 
 # A quality statement is taken from the question's meaning only when it is this close (cosine) to the
 # statement's description; a question that names one needs no threshold. Chosen by grouped cross-validation
@@ -138,14 +139,19 @@ class Overall:
 
     def answer(self, library: Library, quotes: Sequence[Citation]) -> Answer | None:
         """Quoted from the best candidate sentence that states it, else from the scorecard's line in the
-        best-ranked document."""
-        for q in quotes:
-            f = self.states(q.doc_id, q.quote)
-            if f is not None:
-                return _stated(library, self.intent, self.filters, self.council, self.value(f), q)
+        best-ranked document; a title line last (a title says what the document is about, the body what was
+        found)."""
+        stating = [(q, f) for q in quotes if (f := self.states(q.doc_id, q.quote)) is not None]
         order = {doc_id: i for i, doc_id in enumerate(dict.fromkeys(q.doc_id for q in quotes))}
         f, cite = min(self.cited, key=lambda fc: order.get(fc[0].doc_id, len(order)))  # CQC's own first on a tie
-        return _stated(library, self.intent, self.filters, self.council, self.value(f), cite)
+        body = [(q, g) for q, g in stating if not _on_title(library, q)]
+        if body:
+            q, g = body[0]
+        elif stating and _on_title(library, cite):
+            q, g = stating[0]
+        else:
+            q, g = cite, f
+        return _stated(library, self.intent, self.filters, self.council, self.value(g), q)
 
     def value(self, f: StatedFigure) -> str:
         return f"Overall rating: {f.rating}" if self.what == "rating" else f"Overall percentage: {f.percent}%"
@@ -170,6 +176,10 @@ def _overall(library: Library, intent: Intent, filters: Filters, council: str, w
     )
     # Stated but not found in the text (or corrected by a user): the ranker answers.
     return Overall(intent, filters, council, what, cited) if cited else None
+
+
+def _on_title(library: Library, c: Citation) -> bool:
+    return c.start < first_line_end(library.text(c.doc_id))
 
 
 def _says(what: str, f: StatedFigure, text: str) -> bool:

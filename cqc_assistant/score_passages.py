@@ -7,6 +7,7 @@ import re
 
 from .domain import RATING_VERB, match_quality_statement
 from .index.records import DocRecord, SectionRecord
+from .ingest.facts import percent_mentions
 from .models import Citation
 from .text import first_line_end, paragraphs
 
@@ -142,8 +143,10 @@ def rating_span(text: str, rating: str) -> tuple[int, int] | None:
 
 def percent_span(text: str, percent: int) -> tuple[int, int] | None:
     """The sentence that states the percentage, in the body if one does (as `rating_span`)."""
-    found = [_sentence(text, m.start(), m.end()) for m in _PERCENT.finditer(text) if int(float(m.group(1))) == percent]
-    return _past_title(text, found)
+    said = [(int(float(m.group(1))), m.start(), m.end()) for m in _PERCENT.finditer(text)]
+    found = [_sentence(text, a, b) for value, a, b in sorted(said + percent_mentions(text), key=lambda f: f[1])
+             if value == percent]  # fmt: skip
+    return _past_title(text, list(dict.fromkeys(found)))
 
 
 def _past_title(text: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:

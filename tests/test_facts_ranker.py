@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,9 @@ from fictional import OTHER_COUNCIL, PASSAGE_FIELDS, copy_docs, ingested
 from helpers import run_cli
 
 from cqc_assistant.answer import SOURCE_TIE, Assistant
+from cqc_assistant.facts import Overall, fact_answer
 from cqc_assistant.filters import Filters
+from cqc_assistant.intent import Intent
 from cqc_assistant.library import Library
 from cqc_assistant.ranker import FEATURES, SUPPORT_FEATURES, Ranker, default_lead, default_ranker, default_support
 
@@ -129,6 +132,36 @@ def test_the_overall_percentage_is_said_first_and_cited_to_a_passage_stating_it(
     n = int(result.answer.split("[", 1)[1].split("]", 1)[0])
     c = result.citations[n - 1]
     assert exact(lib, c.doc_id, c.start, c.end, c.quote) and "75%" in c.quote
+
+
+TITLED_DOC = """Brackenmoor District Council adult social care: CQC rating Requires improvement (58%)
+
+Brackenmoor District Council's adult social care was assessed by the Care Quality Commission in March 2025.
+
+Inspectors gave Brackenmoor District Council an overall score of 58 after the visit, and found waiting lists
+for assessments had fallen over the year.
+"""
+
+
+def test_an_overall_figure_is_quoted_from_the_body_rather_than_the_title_line(tmp_path: Path) -> None:
+    """The title line and the body both state 58: the answer quotes the body's sentence, which says what was
+    found (the title only says what the document is about)."""
+    docs = copy_docs(tmp_path / "docs", other_council=False)
+    (docs / "brackenmoor-news.txt").write_text(TITLED_DOC, encoding="utf-8")
+    question = "What overall score did Brackenmoor District Council get?"
+    with ingested(tmp_path / "store", docs, added=5) as library:
+        result = Assistant(library).ask(question)
+        assert result.answer.startswith("Overall percentage: 58% ["), result.answer
+        n = int(result.answer.split("[", 1)[1].split("]", 1)[0])
+        c = result.citations[n - 1]
+        assert c.quote.startswith("Inspectors gave") and exact(library, c.doc_id, c.start, c.end, c.quote)
+        # The ranker's quotes put the title line first: the body's sentence is quoted all the same.
+        fact = fact_answer(library, Intent.of(question, library), Filters(council="Brackenmoor District Council"))
+        assert isinstance(fact, Overall)
+        text = library.text(c.doc_id)
+        title = replace(c, start=0, end=text.index("\n"), quote=text[: text.index("\n")])
+        answer = fact.answer(library, [title, c])
+        assert answer is not None and answer.citations[0].quote == c.quote
 
 
 @pytest.mark.parametrize(

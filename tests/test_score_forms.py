@@ -261,3 +261,22 @@ def test_a_figure_is_cited_from_the_body_when_the_title_line_also_states_it() ->
         assert span is not None and span[0] == body
     title_only = "Fenmoor rated 'requires improvement' by watchdog\n\nNothing more.\n"
     assert rating_span(title_only, "Requires improvement") == (0, title_only.index("\n"))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Inspectors gave Fenmoor Borough Council an overall score of 64 after the visit.",
+        "Fenmoor Borough Council scored 64 out of 100 overall.",
+        "The council was rated requires improvement with a score of 64.",
+    ],
+)
+def test_the_overall_percentage_is_cited_wherever_ingest_detected_it(sentence: str) -> None:
+    """A percentage ingest reads without a % sign ("an overall score of 64") is quoted from that sentence:
+    the scorecard's citation and the detection read the same forms."""
+    text = f"Fenmoor adult social care report\n\nSome background first.\n\n{sentence}\n"
+    meta, stored = detected(text.encode(), ".txt")
+    assert meta.percent == 64
+    span = percent_span(stored, 64)
+    assert span is not None and stored[span[0] : span[1]] == sentence
+    assert percent_span(stored, 65) is None

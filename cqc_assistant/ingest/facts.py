@@ -273,6 +273,16 @@ _PERCENT_PATTERNS = [
 _PART_PERCENT = re.compile(r"^\s*(?:%|per\s*cent)?\s*(?:in|for|on|across)\s+(?!(?:the\s+)?overall)", re.I)
 
 
+def percent_mentions(text: str) -> list[tuple[int, int, int]]:
+    """Every (value, start, end) where the text states a percentage the way an overall one is stated: what a
+    quote of the overall percentage may be (the scorecard's line, or a candidate sentence saying it)."""
+    found = [(int(m.group(1)), m.start(), m.end()) for rx in _PERCENT_PATTERNS for m in rx.finditer(text)]
+    header = header_line(text)
+    if header is not None:
+        found += [(int(m.group(m.lastindex or 1)), m.start(), m.end()) for m in _HEADER_PERCENT.finditer(text, *header)]
+    return sorted(found, key=lambda f: f[1])
+
+
 def find_percent(text: str, council: str | None, *, header_only: bool = False) -> Fact | None:
     """The overall percentage (25-100) for this council: never a QS percentage or another council's."""
     header = header_line(text)
