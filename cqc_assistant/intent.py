@@ -43,14 +43,19 @@ class Intent:
     def of(cls, question: str, library: Library | None = None) -> Intent:
         """Without a library (no embedder) the quality statement is found by name only."""
         kind = answer_type(question)
+        found = find_councils(question)
         vec = None
         sims: tuple[float, ...] = ()
         if library is not None:
             vec = library.embed_query(question)
-            sims = tuple(float(x) for x in _qs_vectors(library.embedder) @ vec)
+            # The statement asked about is the question's topic: the council named is its scope, and a
+            # council's name weighs enough in an embedding to pull the question away from its topic.
+            topic = _without_spans(question, [(a, b) for _, a, b in found])
+            topic_vec = vec if topic == question else library.embed_query(topic)
+            sims = tuple(float(x) for x in _qs_vectors(library.embedder) @ topic_vec)
         return cls(
             question=question,
-            councils=tuple(dict.fromkeys(name for name, _, _ in find_councils(question))),
+            councils=tuple(dict.fromkeys(name for name, _, _ in found)),
             qs=frozenset(quality_statements_named(question)),
             qs_similarity=sims,
             kind=kind[0] if kind else None,
@@ -76,6 +81,12 @@ class Intent:
         if not self.qs_similarity:
             return None
         return max(range(len(self.qs_similarity)), key=lambda i: self.qs_similarity[i]) + 1
+
+
+def _without_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    for a, b in sorted(spans, reverse=True):
+        text = text[:a] + text[b:]
+    return " ".join(text.split())
 
 
 _QS_VECTORS: dict[str, np.ndarray] = {}

@@ -104,6 +104,23 @@ def test_a_quality_statement_is_found_by_meaning_in_every_wording(
     assert all(i.qs_meaning(qs) == 1.0 for i in intents)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What score did {} get for helping residents stay healthy and independent?",
+        "How did {} score on keeping adults safe from abuse and neglect?",
+    ],
+)
+def test_the_statement_asked_about_does_not_depend_on_the_council_named(library: Library, question: str) -> None:
+    """The council is the question's scope, not its topic: its name, however long, does not move the
+    question's closeness to each statement."""
+    plain = Intent.of(question.format(""), library)
+    for council in ("Wyvernshire", "Telford and Wrekin", "Bath and North East Somerset Council"):
+        named = Intent.of(question.format(council), library)
+        assert named.councils and named.best_qs() == plain.best_qs()
+        assert named.qs_similarity == pytest.approx(plain.qs_similarity, abs=1e-5)
+
+
 @pytest.mark.parametrize(("wordings", "kind"), KINDS)
 def test_the_kind_of_answer_is_the_same_in_every_wording(wordings: list[str], kind: str) -> None:
     assert [Intent.of(w).kind for w in wordings] == [kind] * len(wordings)
