@@ -28,7 +28,7 @@ from .library import Library
 from .models import Answer, Citation, Passage
 from .passage_order import best_sentence_order
 from .protocols import ChatModel
-from .questions import FORM_WORDS, same_year, years_named
+from .questions import FORM_WORDS, count_windows, same_year, states_count_of, years_named
 from .quotes import (
     Candidate,
     candidate_sentences,
@@ -251,6 +251,18 @@ class Assistant:
         vecs = self.library.embed_recurring(t for t in titles if t)
         return {t: max(float(v @ qvec), 0.0) for t, v in vecs.items()}
 
+    def _count_similarities(self, intent: Intent, pool: list[Candidate]) -> None:
+        """A "how many" question's sentences that name what they count in other words ("75 factual errors"
+        for mistakes): `counts_asked` from -1 to 1 by how close in meaning their numbers' words come."""
+        if not intent.counted:
+            return
+        owners = [(c, w) for c in pool if c.x["counts_asked"] < 1 for w in count_windows(c.text)]
+        if not owners:
+            return
+        vecs = self.library.embedder.embed([intent.counted, *(w for _, w in owners)])
+        for (c, _), sim in zip(owners, vecs[1:] @ vecs[0], strict=True):
+            c.x["counts_asked"] = max(c.x["counts_asked"], 2 * max(float(sim), 0.0) - 1)
+
     def _features(self, intent: Intent, cands: list[Candidate], filters: Filters, dense_pool: int = DENSE_POOL) -> None:
         """Each candidate's features for the ranker (see `ranker.FEATURES`): lexical coverage of the question's
         terms (IDF-weighted, glossary synonyms, heading context), dense similarity of the best lexical
@@ -321,6 +333,7 @@ class Assistant:
                 "position": (c.start - c.passage.start) / max(1, c.passage.end - c.passage.start),
                 "opening": float(c.opening),
                 "heading_line": float(c.heading),
+                "counts_asked": _counts_asked(intent, c.text),
                 "dense": 0.0,
                 "pooled": 0.0,
             }
@@ -337,6 +350,7 @@ class Assistant:
             for c, sim in zip(pool, sims, strict=True):
                 c.dense = max(float(sim), 0.0)
                 c.x["dense"], c.x["pooled"] = c.dense, 1.0
+        self._count_similarities(intent, pool)
         heading_sims = self._heading_similarities({c.passage.section for c in cands}, qvec)
         for c in cands:
             c.x["absent"] = absent
@@ -420,6 +434,14 @@ def _credit(term: str, own: set[str], synonym: set[str], context: set[str]) -> f
     if term in synonym:
         return SYNONYM_CREDIT
     return CONTEXT_CREDIT if term in context else 0.0
+
+
+def _counts_asked(intent: Intent, text: str) -> float:
+    """For a "how many" question: 1 when the sentence counts what it asks about, -1 when it does not (the dense
+    pool then scores how close what its numbers count comes); 0 for another question."""
+    if not intent.counted:
+        return 0.0
+    return 1.0 if states_count_of(text, intent.counted) else -1.0
 
 
 def _context(c: Candidate) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .councils import find_councils
 from .domain import QS_DESCRIPTIONS, QUALITY_STATEMENTS, WHO_FOUND_IT, quality_statements_named
-from .questions import Finder, answer_type, has_two_parts, years_named
+from .questions import Finder, answer_type, counted_phrase, has_two_parts, years_named
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,6 +37,7 @@ class Intent:
     years: frozenset[tuple[int, int]] = frozenset()
     sources: frozenset[str] = frozenset()
     two_parts: bool = False
+    counted: str = ""  # what a "how many" question counts ("older people")
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @classmethod
@@ -63,6 +64,7 @@ class Intent:
             years=frozenset(years_named(question)),
             sources=frozenset(k for pattern, kinds in _SOURCES if pattern.search(question) for k in kinds),
             two_parts=has_two_parts(question),
+            counted=counted_phrase(question) if kind and kind[0] == "count" else "",
             vector=vec,
         )
 

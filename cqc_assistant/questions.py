@@ -9,6 +9,7 @@ import re
 from typing import Protocol
 
 from .domain import NUMBER_WORDS, RATINGS
+from .index.terms import STOPWORDS, stem, tokens
 
 _NUMBER_WORDS = "|".join(
     [*sorted(NUMBER_WORDS, key=len, reverse=True), "hundred", "thousand", "million", "half", "dozen"]
@@ -57,6 +58,7 @@ class Finder(Protocol):
 
 _YEAR = r"(?:19|20)\d\d"
 _NUMBER = rf"(?<![\d,.])(?!{_YEAR}\b)(?!\d+(?:st|nd|rd|th)\b)\d[\d,.]*(?!\d)|\b(?:{_NUMBER_WORDS})\b"
+_COUNT = re.compile(rf"(?:{_NUMBER})(?!\s*(?:-\s*\d+\s*)?(?:days?|weeks?|months?|years?)\b)", re.I)
 _TYPES: list[tuple[str, re.Pattern[str], Finder]] = [
     (
         "percent",
@@ -114,7 +116,7 @@ _TYPES: list[tuple[str, re.Pattern[str], Finder]] = [
     (
         "count",
         re.compile(r"\bhow many\b|(?:^|[,;:]\s*)\W*(?:how much|what (?:is|was) the number of)\b", re.I),
-        re.compile(rf"(?:{_NUMBER})(?!\s*(?:-\s*\d+\s*)?(?:days?|weeks?|months?|years?)\b)", re.I),
+        _COUNT,
     ),
     (
         "progress",
@@ -140,6 +142,48 @@ def answer_type(question: str) -> tuple[str, Finder] | None:
         if asks.search(question):
             return name, has
     return None
+
+
+_HOW_MANY = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
+# How many words of what is counted, and how far after a number a sentence may name it.
+COUNTED_WORDS = 4
+COUNTED_WITHIN = 3
+
+
+def counted_phrase(question: str) -> str:
+    """What a "how many" question counts: the words after "how many" up to the next function word ("How many
+    British Sign Language interpreters were..." -> "british sign language interpreters"); "" for none."""
+    m = _HOW_MANY.search(question)
+    if m is None:
+        return ""
+    out: list[str] = []
+    for tok in tokens(question[m.end() :]):
+        if tok in STOPWORDS:
+            if out:
+                break
+            continue  # "how many of the ..."
+        out.append(tok)
+        if len(out) >= COUNTED_WORDS:
+            break
+    return " ".join(out)
+
+
+def count_windows(text: str) -> list[str]:
+    """The words just after each number of `text`: what the number counts ("1,075 older people" -> "older
+    people")."""
+    out = []
+    for m in _COUNT.finditer(text):
+        words = tokens(text[m.end() : m.end() + 80])[:COUNTED_WITHIN]
+        if words:
+            out.append(" ".join(words))
+    return out
+
+
+def states_count_of(text: str, counted: str) -> bool:
+    """A number in `text` followed closely by a word of what is counted ("four of the nine areas"), not of
+    something else ("four quality themes")."""
+    wanted = {stem(t) for t in tokens(counted)}
+    return any(wanted & {stem(t) for t in w.split()} for w in count_windows(text))
 
 
 # A year ("2023") or a financial year ("2023/24", "2023-24", "2023 to 2024") as (first year, last year).

@@ -44,6 +44,7 @@ FEATURES: tuple[str, ...] = (
     "opening",  # the sentence is on the document's first line (a title or summary line)
     "heading_dense",  # cosine similarity of the question and the sentence's section title
     "heading_line",  # the sentence is its passage's heading line (a name, a date line, a score line)
+    "counts_asked",  # a "how many" question: 1 when a number of the sentence counts what is asked, to -1
 )
 # Every feature a retrieved passage has for the fitted fusion of the two sides (index/retriever.py).
 PASSAGE_FEATURES: tuple[str, ...] = (
@@ -66,6 +67,7 @@ SUPPORT_FEATURES: tuple[str, ...] = (
     "top_topic_miss",  # the best sentence names none of the glossary things asked about
     "kind_asked",  # the question asks for a kind of answer
     "top_council_agree",  # the best sentence is about the council the question names
+    "top_counts_asked",  # the best sentence counts what a "how many" question asks about (1), or not (-1)
 )
 DATA = "ranker.json"
 
@@ -177,6 +179,7 @@ def support_features(x: NDArray[np.float64], probs: NDArray[np.float64]) -> list
         float(x[top, col["topic_miss"]]),
         float(x[top, col["kind_match"]] + x[top, col["kind_miss"]]),
         float(x[top, col["council_agree"]]),
+        float(x[top, col["counts_asked"]]),
     ]
 
 

@@ -29,9 +29,10 @@ from cqc_assistant.embedding import HashEmbedder
 from cqc_assistant.errors import QueryError
 from cqc_assistant.filters import Filters
 from cqc_assistant.ingest.pipeline import ingest
+from cqc_assistant.intent import Intent
 from cqc_assistant.library import Library
 from cqc_assistant.models import Answer, Passage
-from cqc_assistant.questions import answer_type
+from cqc_assistant.questions import answer_type, count_windows, states_count_of
 from cqc_assistant.quotes import Candidate, candidate_sentences
 from cqc_assistant.ranker import default_ranker
 
@@ -324,6 +325,39 @@ def test_a_heading_line_may_be_quoted_only_when_it_states_the_kind_asked() -> No
     assert heading[0].quotable
     heading[0].x = {"kind_match": 0.0}
     assert not heading[0].quotable
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("How many people were waiting for an OT assessment in Wyvernshire?", "people"),
+        ("Roughly how many unpaid carers are there in Wyvernshire?", "unpaid carers"),
+        ("In how many of the nine areas was Wyvernshire judged good?", "nine areas"),
+        ("What is the number of occupational therapists in Wyvernshire?", "occupational therapists"),
+        ("How many British Sign Language interpreters were being used?", "british sign language interpreters"),
+        ("What did CQC find about waiting lists in Wyvernshire?", ""),
+    ],
+)
+def test_what_a_how_many_question_counts(question: str, counted: str) -> None:
+    assert Intent.of(question).counted == counted
+
+
+def test_a_count_of_something_else_does_not_count_what_was_asked(lib: Library) -> None:
+    """ "341 people were waiting" counts people; "four quality themes" and "31 weeks" do not: a sentence
+    whose number counts what the question asks is marked 1, one whose numbers count other things less."""
+    assert states_count_of("At the time, 341 people were waiting for an OT assessment.", "people")
+    assert not states_count_of("The assessment looks at four quality themes for people.", "people")
+    assert not states_count_of("The longest wait was 31 weeks for people in the west.", "people")
+    question = "How many people were waiting for an OT assessment in Wyvernshire?"
+    assistant = Assistant(lib)
+    intent, scoped, passages, cands = assistant.featurize(question)
+    assert intent.counted == "people" and cands
+    counts = {c.text: c.x["counts_asked"] for c in cands}
+    assert max(v for t, v in counts.items() if "341 people were waiting" in t) == 1.0
+    assert all(v == -1.0 for t, v in counts.items() if not count_windows(t))  # no number: counts nothing
+    assert all(-1.0 <= v <= 1.0 for v in counts.values())
+    other = assistant.featurize("What did the peer team say about waits for occupational therapy?")[3]
+    assert other and all(c.x["counts_asked"] == 0.0 for c in other)
 
 
 def test_a_cited_sentence_is_quoted_with_the_neighbours_that_score_near_it(lib: Library) -> None:
