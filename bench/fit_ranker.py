@@ -91,12 +91,12 @@ def facts_first(lib: Any, intent: Any, scoped: Any, item: Item, qn: Any, want: s
     """The facts-first answer's (refused, hit) into `item.fact`, and for an overall figure the library states,
     which candidates state it (`item.fact_states`) with the figure quoted alone from the scorecard's line as
     `item.fact` (what the answer falls back to when no candidate states it: `fact_row`)."""
-    from cqc_assistant.facts import Overall, fact_answer
+    from cqc_assistant.facts import Stated, fact_answer
     from cqc_assistant.text import first_line_end
 
     fact = fact_answer(lib, intent, scoped)
     item.fact_states = None
-    if isinstance(fact, Overall):
+    if isinstance(fact, Stated):
         ok = item.quotable or [True] * len(item.spans)
         item.fact_states = [
             bool(q) and fact.states(d, lib.text(d)[s:e]) is not None

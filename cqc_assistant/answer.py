@@ -19,7 +19,7 @@ from .audit import AuditLog
 from .councils import council_key
 from .domain import normalise_rating, quality_statements_named
 from .errors import QueryError
-from .facts import Overall, fact_answer
+from .facts import Stated, fact_answer
 from .filters import Filters
 from .index.retriever import HybridRetriever, band_words
 from .index.terms import RELATED_STEMS, content_terms, glossary_topics, stem, synonym_pairs, tokens
@@ -110,7 +110,7 @@ class Assistant:
         passages = self.retriever.search(question, scoped, TOP_PASSAGES, councils=intent.councils)
         cands = self.rank(intent, passages, scoped)
         result = self._extractive(intent, passages, scoped, cands)
-        if isinstance(fact, Overall):  # an overall figure the library states: said first, quoted exactly
+        if isinstance(fact, Stated):  # a figure the library states: said first, quoted exactly
             quotes = [quote_citation(0, c, c.start, c.end, c.text) for c in cands if c.quotable]
             result = fact.settle(self.library, result, quotes)
         if self.chat is not None and not result.refused:

@@ -7,8 +7,9 @@ When the library lacks the fact for that council, the answer says which fact is 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import NamedTuple
 
 from .domain import OVERALL_WORD, PERCENT_WORD, QS_WORD, RATING_TERMS, SCORE_LABELS, SCORE_WORD, quality_statement
@@ -77,10 +78,10 @@ def asked_fact(intent: Intent) -> Asked | None:
     return None
 
 
-def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | Overall | None:
+def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | Stated | None:
     """A quality statement's score, or the statements that got a score, from the scorecard; a refusal naming
     the missing fact (those, or an overall figure no document states); an overall figure the library states,
-    which the answer ranker's quotes then cite (`Overall.settle`); or None: no such fact asked, no single
+    which the answer ranker's quotes then cite (`Stated.settle`); or None: no such fact asked, no single
     council named, or a figure stated but never found in the text."""
     fact = asked_fact(intent)
     council = filters.council or (intent.councils[0] if len(intent.councils) == 1 else None)
@@ -111,21 +112,29 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
 
 
 @dataclass(frozen=True)
-class Overall:
-    """The council's overall rating or percentage, as the documents about it state it (of the year asked)."""
+class Figure:
+    """One document's statement of a fact: its value as said ("Overall rating: Good"), the line stating it,
+    and how to tell whether another sentence of that document says it too."""
+
+    doc_id: str
+    value: str
+    citation: Citation
+    says: Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A fact the documents about a council state (the overall rating or percentage, the publication date), of
+    the year asked: said first, quoted from the sentence that says it."""
 
     intent: Intent
     filters: Filters
     council: str
-    what: str  # "rating" or "percent"
-    cited: tuple[tuple[StatedFigure, Citation], ...]  # each stating document's figure, with the scorecard's line
+    figures: tuple[Figure, ...]  # each stating document's, with the line found to state it
 
-    def states(self, doc_id: str, text: str) -> StatedFigure | None:
+    def states(self, doc_id: str, text: str) -> Figure | None:
         """The figure this sentence states, when it is from a document stating it and says it."""
-        for f, _ in self.cited:
-            if f.doc_id == doc_id and _says(self.what, f, text):
-                return f
-        return None
+        return next((f for f in self.figures if f.doc_id == doc_id and f.says(text)), None)
 
     def settle(self, library: Library, answer: Answer, quotes: Sequence[Citation]) -> Answer:
         """The figure first, then the ranker's answer when one of its quotes states it (the ranker knows which
@@ -134,30 +143,27 @@ class Overall:
         for c in () if answer.refused else answer.citations:
             f = self.states(c.doc_id, c.quote)
             if f is not None:
-                return replace(answer, answer=f"{self.value(f)} [{c.n}]. {answer.answer}", confidence=1.0)
+                return replace(answer, answer=f"{f.value} [{c.n}]. {answer.answer}", confidence=1.0)
         return self.answer(library, quotes) or answer
 
     def answer(self, library: Library, quotes: Sequence[Citation]) -> Answer | None:
-        """Quoted from the best candidate sentence that states it, else from the scorecard's line in the
+        """Quoted from the best candidate sentence that states it, else from the line found to state it in the
         best-ranked document; a title line last (a title says what the document is about, the body what was
         found)."""
         stating = [(q, f) for q in quotes if (f := self.states(q.doc_id, q.quote)) is not None]
         order = {doc_id: i for i, doc_id in enumerate(dict.fromkeys(q.doc_id for q in quotes))}
-        f, cite = min(self.cited, key=lambda fc: order.get(fc[0].doc_id, len(order)))  # CQC's own first on a tie
-        body = [(q, g) for q, g in stating if not _on_title(library, q)]
+        first = min(self.figures, key=lambda f: order.get(f.doc_id, len(order)))  # the first found on a tie
+        body = [(q, f) for q, f in stating if not _on_title(library, q)]
         if body:
-            q, g = body[0]
-        elif stating and _on_title(library, cite):
-            q, g = stating[0]
+            q, f = body[0]
+        elif stating and _on_title(library, first.citation):
+            q, f = stating[0]
         else:
-            q, g = cite, f
-        return _stated(library, self.intent, self.filters, self.council, self.value(g), q)
-
-    def value(self, f: StatedFigure) -> str:
-        return f"Overall rating: {f.rating}" if self.what == "rating" else f"Overall percentage: {f.percent}%"
+            q, f = first.citation, first
+        return _stated(library, self.intent, self.filters, self.council, f.value, q)
 
 
-def _overall(library: Library, intent: Intent, filters: Filters, council: str, what: str) -> Overall | Answer | None:
+def _overall(library: Library, intent: Intent, filters: Filters, council: str, what: str) -> Stated | Answer | None:
     """What the library states of the council's overall rating or percentage (`what`)."""
     try:
         figures = council_figures(library, council)
@@ -171,21 +177,34 @@ def _overall(library: Library, intent: Intent, filters: Filters, council: str, w
         stated = [f for f in stated if not f.date or same_year(set(intent.years), years_named(f.date[:4]))]
         if not stated:
             return _missing(intent, filters, f"The library states no {label} for {council} in {_years(intent)}.")
-    cited = tuple(
-        (f, c) for f in stated if (c := f.rating_citation if what == "rating" else f.percent_citation) is not None
-    )
+    found = tuple(_figure(f, what) for f in stated)
     # Stated but not found in the text (or corrected by a user): the ranker answers.
-    return Overall(intent, filters, council, what, cited) if cited else None
+    return Stated(intent, filters, council, tuple(f for f in found if f is not None)) if any(found) else None
+
+
+def _figure(f: StatedFigure, what: str) -> Figure | None:
+    if what == "rating":
+        rating = f.rating or ""
+        cite = f.rating_citation
+        return None if cite is None else Figure(f.doc_id, f"Overall rating: {rating}", cite,
+                                                partial(_says_rating, rating))  # fmt: skip
+    percent = f.percent
+    cite = f.percent_citation
+    if cite is None or percent is None:
+        return None
+    return Figure(f.doc_id, f"Overall percentage: {percent}%", cite, partial(_says_percent, percent))
+
+
+def _says_rating(rating: str, text: str) -> bool:
+    return bool(rating) and rating_span(text, rating) is not None
+
+
+def _says_percent(percent: int, text: str) -> bool:
+    return percent_span(text, percent) is not None
 
 
 def _on_title(library: Library, c: Citation) -> bool:
     return c.start < first_line_end(library.text(c.doc_id))
-
-
-def _says(what: str, f: StatedFigure, text: str) -> bool:
-    if what == "rating":
-        return bool(f.rating) and rating_span(text, f.rating or "") is not None
-    return f.percent is not None and percent_span(text, f.percent) is not None
 
 
 def _years(intent: Intent) -> str:

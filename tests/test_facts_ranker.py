@@ -14,7 +14,7 @@ from fictional import OTHER_COUNCIL, PASSAGE_FIELDS, copy_docs, ingested
 from helpers import run_cli
 
 from cqc_assistant.answer import SOURCE_TIE, Assistant
-from cqc_assistant.facts import Overall, fact_answer
+from cqc_assistant.facts import Stated, fact_answer
 from cqc_assistant.filters import Filters
 from cqc_assistant.intent import Intent
 from cqc_assistant.library import Library
@@ -157,7 +157,7 @@ def test_an_overall_figure_is_quoted_from_the_body_rather_than_the_title_line(tm
         assert c.quote.startswith("Inspectors gave") and exact(library, c.doc_id, c.start, c.end, c.quote)
         # The ranker's quotes put the title line first: the body's sentence is quoted all the same.
         fact = fact_answer(library, Intent.of(question, library), Filters(council="Brackenmoor District Council"))
-        assert isinstance(fact, Overall)
+        assert isinstance(fact, Stated)
         text = library.text(c.doc_id)
         title = replace(c, start=0, end=text.index("\n"), quote=text[: text.index("\n")])
         answer = fact.answer(library, [title, c])
