@@ -23,6 +23,7 @@ __all__ = [
     "OVERALL_WORD",
     "QS_WORD",
     "PERCENT_WORD",
+    "PUBLISHED_WORD",
     "PEER_CREDIT",
     "WHO_FOUND_IT",
     "BANDS",
@@ -276,6 +277,8 @@ OVERALL_WORD = r"\boverall\b"
 # What CQC calls the nine things it scores.
 QS_WORD = r"\bquality statements?\b"
 PERCENT_WORD = rf"\bper ?cent(?:age)?\b|%|{SCORE_WORD}"
+# A report's publication (DOMAIN.md §5): the date a question asks for is its publication date.
+PUBLISHED_WORD = r"\bpublish(?:ed|es|ing)?\b|\bpublication\b"
 
 # CQC's wording for QS scores. Scores are not ratings (DOMAIN.md §3): never print "rated good" for one.
 SCORE_LABELS: dict[int, str] = {

@@ -6,20 +6,32 @@ When the library lacks the fact for that council, the answer says which fact is 
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import NamedTuple
 
-from .domain import OVERALL_WORD, PERCENT_WORD, QS_WORD, RATING_TERMS, SCORE_LABELS, SCORE_WORD, quality_statement
+from .domain import (
+    OVERALL_WORD,
+    PERCENT_WORD,
+    PUBLISHED_WORD,
+    QS_WORD,
+    RATING_TERMS,
+    SCORE_LABELS,
+    SCORE_WORD,
+    quality_statement,
+)
 from .errors import NotFoundError
 from .filters import Filters
+from .ingest.facts import dates_in, month_days_in, publication_span
 from .intent import Intent
 from .library import Library
 from .models import Answer, Citation
 from .questions import same_year, years_named
-from .score_passages import percent_span, rating_span
+from .scope import documents_in_scope
+from .score_passages import percent_span, rating_span, span_citation
 from .scorecard import council_figures, council_scorecard
 from .scorecard_model import StatedFigure
 from .text import first_line_end
@@ -33,6 +45,10 @@ _OVERALL = re.compile(OVERALL_WORD, re.I)
 _PERCENT_WORD = re.compile(PERCENT_WORD, re.I)
 _RATING_WORD = re.compile(rf"\b(?:{RATING_TERMS})\b", re.I)
 _QS_WORD = re.compile(QS_WORD, re.I)
+_PUBLISHED_WORD = re.compile(PUBLISHED_WORD, re.I)
+_DAY_ASKED = re.compile(r"\b(?:date|day)s?\b", re.I)
+# Whose publication date is the report's own: CQC's, then the peer team's, then a page reporting on it.
+_DATED_KINDS = ("cqc_assessment", "cqc_press_release", "lga_peer_challenge")
 _WHICH = re.compile(r"\b(?:which|what)\b", re.I)
 # A score asked for by its number ("score 3", not "3%") or by CQC's words for it ("a good standard": "good").
 _SCORE_NUMBER = re.compile(r"(?<![\d.,£])\b([1-4])\b(?![\d.,%])")
@@ -44,7 +60,7 @@ _SCORE_NAMES = {
 
 class Asked(NamedTuple):
     """The fact a question asks for: "score" (of quality statement `qs`), "which" (statements scored `score`),
-    "rating" or "percent" (the council's overall result)."""
+    "rating" or "percent" (the council's overall result), "published" (its report's publication date)."""
 
     what: str
     qs: int = 0
@@ -70,6 +86,8 @@ def asked_fact(intent: Intent) -> Asked | None:
             return Asked("rating")
         if overall and intent.kind in (None, "percent", "score") and _PERCENT_WORD.search(q):
             return Asked("percent")
+    if intent.kind == "date" and not intent.qs and _PUBLISHED_WORD.search(q):
+        return Asked("published")
     if intent.kind == "score":
         qs = min(intent.qs) if intent.qs else None
         if qs is None and intent.qs_similarity and max(intent.qs_similarity) >= QS_MEANING_MIN:
@@ -89,6 +107,8 @@ def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | 
         return None
     if fact.what in ("rating", "percent"):
         return _overall(library, intent, filters, council, fact.what)
+    if fact.what == "published":
+        return _published(library, intent, filters, council)
     if fact.what == "which":
         return _scored(library, intent, filters, council, fact.score)
     qs = fact.qs
@@ -193,6 +213,47 @@ def _figure(f: StatedFigure, what: str) -> Figure | None:
     if cite is None or percent is None:
         return None
     return Figure(f.doc_id, f"Overall percentage: {percent}%", cite, partial(_says_percent, percent))
+
+
+def _published(library: Library, intent: Intent, filters: Filters, council: str) -> Stated | Answer | None:
+    """The publication date of the council's report, as its documents state it (of the kind and year asked):
+    a question for the day when only the month or year is stated is refused, naming what is. None (the ranker
+    answers) when no document's date was found in its text."""
+    docs = [d for d in documents_in_scope(library, replace(filters, council=council)) if d.date]
+    if intent.sources:
+        docs = [d for d in docs if d.kind in intent.sources]
+    if intent.years:
+        docs = [d for d in docs if same_year(set(intent.years), years_named((d.date or "")[:4]))]
+    dated: list[tuple[str, Figure]] = []
+    for d in sorted(docs, key=lambda d: _DATED_KINDS.index(d.kind) if d.kind in _DATED_KINDS else len(_DATED_KINDS)):
+        text = library.text(d.doc_id)
+        found = publication_span(text, d.kind, d.date or "")
+        if found is not None:
+            iso, span = found
+            cite = span_citation(d, text, library.sections(d.doc_id), span, council)
+            dated.append((iso, Figure(d.doc_id, f"Published: {_spoken(iso)}", cite, partial(_says_date, iso))))
+    if not dated:
+        return None
+    if _DAY_ASKED.search(intent.question) and all(len(iso) < len("yyyy-mm-dd") for iso, _ in dated):
+        said = "; ".join(dict.fromkeys(_spoken(iso) for iso, _ in dated))
+        return _missing(intent, filters, f"The library states only the month or year {council}'s report was "
+                        f"published ({said}), not the day.")  # fmt: skip
+    return Stated(intent, filters, council, tuple(f for _, f in dated))
+
+
+def _says_date(iso: str, text: str) -> bool:
+    if any(d == iso or d.startswith(iso) for d, _, _, _ in dates_in(text)):
+        return True
+    return len(iso) == len("yyyy-mm-dd") and iso[5:] in month_days_in(text)
+
+
+def _spoken(iso: str) -> str:
+    """ "2025-10-03" -> "3 October 2025"; "2025-10" -> "October 2025"."""
+    parts = iso.split("-")
+    if len(parts) == 1:
+        return iso
+    month = calendar.month_name[int(parts[1])]
+    return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
 
 
 def _says_rating(rating: str, text: str) -> bool:

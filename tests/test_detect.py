@@ -655,3 +655,15 @@ def test_rating_and_percentage_laid_out_as_report_pages_and_tables(
     meta, _ = detect_text(data, suffix=suffix)
     assert meta.council == "Northshire County Council"
     assert (meta.rating, meta.percent) == (rating, percent)
+
+
+def test_dates_are_read_with_and_without_their_year() -> None:
+    from cqc_assistant.ingest.facts import dates_in, month_days_in
+
+    text = "Published: 3 October 2025. Updated October 5, 2025, and reviewed in July 2026 (2025-11-02)."
+    assert [(d, p) for d, p, _, _ in dates_in(text)] == [
+        ("2025-10-03", "day"), ("2025-10-05", "day"), ("2026-07", "month"), ("2025-11-02", "day"),
+    ]  # fmt: skip
+    assert all(text[a:b] in text for _, _, a, b in dates_in(text))
+    assert month_days_in("published today (Thursday, October 30), and on the 3rd of May") == {"10-30", "05-03"}
+    assert month_days_in("in 42 days, 2025") == set()

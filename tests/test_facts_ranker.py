@@ -165,6 +165,43 @@ def test_an_overall_figure_is_quoted_from_the_body_rather_than_the_title_line(tm
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "When was the CQC assessment of Wyvernshire County Council published?",
+        "On what date did CQC publish its report on Wyvernshire County Council?",
+        "What day was Wyvernshire County Council's assessment published?",
+        "When did the CQC publish Wyvernshire County Council's local authority assessment?",
+    ],
+)
+def test_the_publication_date_is_said_first_and_cited_to_the_line_stating_it(lib: Library, question: str) -> None:
+    result = Assistant(lib).ask(question)
+    assert result.answer.startswith("Published: 14 March 2025"), result.answer
+    c = next(c for c in result.citations if "14 March 2025" in c.quote)
+    assert exact(lib, c.doc_id, c.start, c.end, c.quote)
+    assert lib.document(c.doc_id).kind in ("cqc_assessment", "cqc_press_release")
+
+
+MONTH_ONLY_DOC = """# CQC rates Brackenmoor District Council's adult social care as requires improvement
+
+Published: March 2025
+
+The Care Quality Commission has rated Brackenmoor District Council as requires improvement for how it meets its
+duties under the Care Act. Waiting lists for occupational therapy were long.
+"""
+
+
+def test_a_publication_day_asked_when_only_the_month_is_stated_is_refused_naming_it(tmp_path: Path) -> None:
+    docs = copy_docs(tmp_path / "docs", other_council=False)
+    (docs / "brackenmoor-press-release.md").write_text(MONTH_ONLY_DOC, encoding="utf-8")
+    with ingested(tmp_path / "store", docs, added=5) as library:
+        day = Assistant(library).ask("On what date was the CQC report on Brackenmoor District Council published?")
+        assert day.refused and day.citations == ()
+        assert "only the month or year" in day.answer and "March 2025" in day.answer
+        month = Assistant(library).ask("When was the CQC report on Brackenmoor District Council published?")
+        assert month.answer.startswith("Published: March 2025 ["), month.answer
+
+
+@pytest.mark.parametrize(
     ("question", "missing"),
     [
         ("What overall percentage did Fenmoor Borough Council get?", "no overall percentage for Fenmoor"),

@@ -150,6 +150,54 @@ def find_date(text: str, kind: str) -> Fact | None:
     return found
 
 
+def dates_in(text: str) -> list[tuple[str, str, int, int]]:
+    """Every full date written in `text`, as (iso, precision, start, end), in order."""
+    found: list[tuple[str, str, int, int]] = []
+    taken = bytearray(len(text) + 1)
+    for rx, _ in _DATE_FORMS:
+        for m in rx.finditer(text):
+            d = parse_date(text[m.start() : m.end() + 1])
+            if d is not None and not any(taken[m.start() : m.end()]):
+                found.append((d[0], d[1], m.start(), m.end()))
+                taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    return sorted(found, key=lambda d: d[2])
+
+
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MON})\b", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
+
+
+def month_days_in(text: str) -> set[str]:
+    """Every day of a month written in `text`, with or without its year, as "mm-dd" ("Thursday, October 30"
+    in a report of that year is its date)."""
+    out = set()
+    for rx, day, mon in ((_DAY_MONTH, 1, 2), (_MONTH_DAY, 2, 1)):
+        for m in rx.finditer(text):
+            if 1 <= int(m.group(day)) <= 31:
+                out.add(f"{_MONTH_NO[m.group(mon).lower()[:3]]:02d}-{int(m.group(day)):02d}")
+    return out
+
+
+def publication_span(text: str, kind: str, date: str) -> tuple[str, Span] | None:
+    """The publication date `date` (as detected) and the line stating it, from the body when a sentence there
+    says it, at the body's precision when finer ("Published 29th Jan 2026" under a title's "January 2026")."""
+    found = find_date(text, kind)
+    if found is None or found.value != date:
+        return None  # a date a user's correction gave, or one no longer found: not quoted
+    header = header_line(text)
+    if header is None or found.span[0] >= header[1]:
+        return date, found.span
+    for iso, _, a, b in dates_in(text[header[1] :]):
+        if iso.startswith(date):
+            span = sentence_span(text, header[1] + a, header[1] + b)
+            if _PUBLISHED.search(text, *span):
+                return iso, span
+    return date, found.span
+
+
+_PUBLISHED = re.compile(r"\bpublish", re.I)
+
+
 def _dateline(text: str, start: int) -> Fact | None:
     """A line among the document's first five that is only a date ("15 Oct 2025", "Published 12th Feb 2026")."""
     for n, m in enumerate(re.finditer(r"[^\n]*\S[^\n]*", text[start : start + 3000])):
