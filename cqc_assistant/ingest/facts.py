@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ..councils import council_key, find_councils
-from ..domain import CQC_NAMES, RATING_WORDS, normalise_rating
+from ..domain import CQC_NAMES, PUBLISHED_WORD, RATING_WORDS, normalise_rating
 
 Span = tuple[int, int]
 _Q = r"[\"'‘’“”]?"
@@ -163,6 +163,7 @@ def dates_in(text: str) -> list[tuple[str, str, int, int]]:
     return sorted(found, key=lambda d: d[2])
 
 
+_PUBLISHED = re.compile(PUBLISHED_WORD, re.I)
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MON})\b", re.I)
 _MONTH_DAY = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
 
@@ -193,9 +194,6 @@ def publication_span(text: str, kind: str, date: str) -> tuple[str, Span] | None
             if _PUBLISHED.search(text, *span):
                 return iso, span
     return date, found.span
-
-
-_PUBLISHED = re.compile(r"\bpublish", re.I)
 
 
 def _dateline(text: str, start: int) -> Fact | None:
