@@ -256,7 +256,9 @@ class Assistant:
         for mistakes): `counts_asked` from -1 to 1 by how close in meaning their numbers' words come."""
         if not intent.counted:
             return
-        owners = [(c, w) for c in pool if c.x["counts_asked"] < 1 for w in count_windows(c.text)]
+        owners = [
+            (c, w) for c in pool if c.x["counts_asked"] < 0 and not c.x["topic_miss"] for w in count_windows(c.text)
+        ]
         if not owners:
             return
         vecs = self.library.embedder.embed([intent.counted, *(w for _, w in owners)])
@@ -333,7 +335,7 @@ class Assistant:
                 "position": (c.start - c.passage.start) / max(1, c.passage.end - c.passage.start),
                 "opening": float(c.opening),
                 "heading_line": float(c.heading),
-                "counts_asked": _counts_asked(intent, c.text),
+                "counts_asked": _counts_asked(intent, c.text, topic_miss),
                 "dense": 0.0,
                 "pooled": 0.0,
             }
@@ -436,12 +438,14 @@ def _credit(term: str, own: set[str], synonym: set[str], context: set[str]) -> f
     return CONTEXT_CREDIT if term in context else 0.0
 
 
-def _counts_asked(intent: Intent, text: str) -> float:
+def _counts_asked(intent: Intent, text: str, topic_miss: float) -> float:
     """For a "how many" question: 1 when the sentence counts what it asks about, -1 when it does not (the dense
-    pool then scores how close what its numbers count comes); 0 for another question."""
+    pool then scores how close what its numbers count comes); 0 for another question, and at most 0 for a
+    sentence about another service than the one asked about (people waiting for OT are not those for DoLS)."""
     if not intent.counted:
         return 0.0
-    return 1.0 if states_count_of(text, intent.counted) else -1.0
+    counts = 1.0 if states_count_of(text, intent.counted) else -1.0
+    return min(counts, 0.0) if topic_miss else counts
 
 
 def _context(c: Candidate) -> str:

@@ -168,12 +168,35 @@ def counted_phrase(question: str) -> str:
     return " ".join(out)
 
 
+_MONTHS = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
+)
+# A number that names rather than counts: a day beside its month ("October 15", "3 March"), or a label's
+# number right after a capitalised word ("Theme 3", "Section 42").
+_DAY_BEFORE = re.compile(rf"\b{_MONTHS}\s*$", re.I)
+_DAY_AFTER = re.compile(rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\b", re.I)
+_WORD_BEFORE = re.compile(r"(\S*)\s+([A-Z][A-Za-z]+) $")
+_YEAR_ONLY = re.compile(r"(?:19|20)\d\d")
+
+
+def _is_label(before: str) -> bool:
+    """The number follows a capitalised word that does not open a sentence ("Theme 3", not "Of 300")."""
+    m = _WORD_BEFORE.search(before)
+    return m is not None and m.group(2).lower() not in STOPWORDS and not m.group(1).endswith((".", "!", "?", ":"))
+
+
 def count_windows(text: str) -> list[str]:
-    """The words just after each number of `text`: what the number counts ("1,075 older people" -> "older
-    people")."""
+    """The words just after each number of `text` that counts something: what it counts ("1,075 older people"
+    -> "older people"), not a date's day nor a label's number."""
     out = []
     for m in _COUNT.finditer(text):
-        words = tokens(text[m.end() : m.end() + 80])[:COUNTED_WITHIN]
+        before, after = text[max(0, m.start() - 40) : m.start()], text[m.end() : m.end() + 80]
+        if _YEAR_ONLY.fullmatch(m.group(0)) or _DAY_BEFORE.search(before) or _DAY_AFTER.match(after):
+            continue
+        if _is_label(before):
+            continue
+        words = tokens(after)[:COUNTED_WITHIN]
         if words:
             out.append(" ".join(words))
     return out

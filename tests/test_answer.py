@@ -348,6 +348,11 @@ def test_a_count_of_something_else_does_not_count_what_was_asked(lib: Library) -
     assert states_count_of("At the time, 341 people were waiting for an OT assessment.", "people")
     assert not states_count_of("The assessment looks at four quality themes for people.", "people")
     assert not states_count_of("The longest wait was 31 weeks for people in the west.", "people")
+    # A date's day and a label's number name something; they count nothing.
+    assert not states_count_of("Published October 15, 2025 Care Act reviews", "care act reviews")
+    assert not states_count_of("### Theme 3: Safeguarding concerns", "safeguarding concerns")
+    assert not states_count_of("the share of Section 42 safeguarding enquiries", "safeguarding enquiries")
+    assert states_count_of("Of 300 people asked, most were satisfied.", "people")
     question = "How many people were waiting for an OT assessment in Wyvernshire?"
     assistant = Assistant(lib)
     intent, scoped, passages, cands = assistant.featurize(question)
