@@ -50,6 +50,7 @@ _DAY_ASKED = re.compile(r"\b(?:date|day)s?\b", re.I)
 # Whose publication date is the report's own: CQC's, then the peer team's, then a page reporting on it.
 _DATED_KINDS = ("cqc_assessment", "cqc_press_release", "lga_peer_challenge")
 _WHICH = re.compile(r"\b(?:which|what)\b", re.I)
+_SHARE_OF = re.compile(r"\b(?:percentage|proportion|share|per ?cent) of\b", re.I)
 # A score asked for by its number ("score 3", not "3%") or by CQC's words for it ("a good standard": "good").
 _SCORE_NUMBER = re.compile(r"(?<![\d.,£])\b([1-4])\b(?![\d.,%])")
 _SCORE_NAMES = {
@@ -85,6 +86,10 @@ def asked_fact(intent: Intent) -> Asked | None:
         if intent.kind == "rating" or (overall and intent.kind is None and _RATING_WORD.search(q)):
             return Asked("rating")
         if overall and intent.kind in (None, "percent", "score") and _PERCENT_WORD.search(q):
+            return Asked("percent")
+        # Only the overall result is a percentage (a statement's score is 1-4): "What percentage did X score?",
+        # but not the share of something ("What percentage of carers scored...").
+        if intent.kind == "percent" and _SCORE_WORD.search(q) and not _SHARE_OF.search(q):
             return Asked("percent")
     if intent.kind == "date" and not intent.qs and _PUBLISHED_WORD.search(q):
         return Asked("published")

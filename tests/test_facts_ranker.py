@@ -206,6 +206,7 @@ def test_a_publication_day_asked_when_only_the_month_is_stated_is_refused_naming
     [
         ("What overall percentage did Fenmoor Borough Council get?", "no overall percentage for Fenmoor"),
         ("What overall score did Fenmoor Borough Council receive from the CQC?", "no overall percentage for Fenmoor"),
+        ("What percentage did Fenmoor Borough Council score in its assessment?", "no overall percentage for Fenmoor"),
         ("What overall rating did Fenmoor Borough Council get in 2019?", "no overall rating for Fenmoor"),
     ],
 )
