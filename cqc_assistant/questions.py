@@ -10,6 +10,7 @@ from typing import Protocol
 
 from .domain import NUMBER_WORDS, RATINGS
 from .index.terms import STOPWORDS, stem, tokens
+from .text import MONTH_FORMS, MONTH_NAMES
 
 _NUMBER_WORDS = "|".join(
     [*sorted(NUMBER_WORDS, key=len, reverse=True), "hundred", "thousand", "million", "half", "dozen"]
@@ -90,8 +91,7 @@ _TYPES: list[tuple[str, re.Pattern[str], Finder]] = [
             re.I,
         ),
         re.compile(
-            rf"\b{_YEAR}\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
-            r"december)\b|\b(today|yesterday|last (week|month|year))\b",
+            rf"\b{_YEAR}\b|\b({MONTH_NAMES})\b|\b(today|yesterday|last (week|month|year))\b",
             re.I,
         ),
     ),
@@ -168,10 +168,7 @@ def counted_phrase(question: str) -> str:
     return " ".join(out)
 
 
-_MONTHS = (
-    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
-    r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
-)
+_MONTHS = rf"(?:{MONTH_FORMS})\.?"
 # A number that names rather than counts: a day beside its month ("October 15", "3 March"), or a label's
 # number right after a capitalised word ("Theme 3", "Section 42").
 _DAY_BEFORE = re.compile(rf"\b{_MONTHS}\s*$", re.I)

@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+# The months as written in dates ("March", "Mar", "Sept"): one list for every reader of dates.
+MONTH_NAMES = "january|february|march|april|may|june|july|august|september|october|november|december"
+MONTH_FORMS = rf"{MONTH_NAMES}|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+
 # Typographic quotes, primes, dashes and the no-break space, with the plain character each stands for: the one
 # table for matching names (domain) and for text a PDF core font must show (export).
 STRAIGHT = {

@@ -12,20 +12,19 @@ from dataclasses import dataclass
 
 from ..councils import council_key, find_councils
 from ..domain import CQC_NAMES, PUBLISHED_WORD, RATING_WORDS, normalise_rating
+from ..text import MONTH_FORMS, MONTH_NAMES
 
 Span = tuple[int, int]
 _Q = r"[\"'‘’“”]?"
 _R = rf"({RATING_WORDS})"
 
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_MON = rf"{_MONTHS}|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-_MONTH_NO = {m[:3]: i + 1 for i, m in enumerate(_MONTHS.split("|"))}
+_MONTH_NO = {m[:3]: i + 1 for i, m in enumerate(MONTH_NAMES.split("|"))}
 _WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|sun)\.?,?\s+"
 _DATE_FORMS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(20\d\d)-(\d\d)-(\d\d)\b"), "iso"),
-    (re.compile(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MON})\.?,?\s+(\d{{4}})\b", re.I), "dmy"),
-    (re.compile(rf"({_MON})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,\s*(\d{{4}})\b", re.I), "mdy"),
-    (re.compile(rf"({_MONTHS})\s+(\d{{4}})\b", re.I), "my"),
+    (re.compile(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_FORMS})\.?,?\s+(\d{{4}})\b", re.I), "dmy"),
+    (re.compile(rf"({MONTH_FORMS})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,\s*(\d{{4}})\b", re.I), "mdy"),
+    (re.compile(rf"({MONTH_NAMES})\s+(\d{{4}})\b", re.I), "my"),
 ]
 _YEAR = re.compile(r"(20\d\d)\b(?![-/]\d)")
 
@@ -164,8 +163,8 @@ def dates_in(text: str) -> list[tuple[str, str, int, int]]:
 
 
 _PUBLISHED = re.compile(PUBLISHED_WORD, re.I)
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MON})\b", re.I)
-_MONTH_DAY = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_FORMS})\b", re.I)
+_MONTH_DAY = re.compile(rf"\b({MONTH_FORMS})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
 
 
 def month_days_in(text: str) -> set[str]:
