@@ -1,6 +1,6 @@
-"""Facts first: a question for a quality statement's score, for which statements got a score, or for the
-council's overall rating or percentage, is answered from the facts detected at ingest (the scorecard: each fact
-with the passage that states it), cited to that passage exactly.
+"""Facts first: a question for a quality statement's score, for which statements got a score, for the
+council's overall rating or percentage, or for its report's publication date, is answered from the facts
+detected at ingest (the scorecard: each fact with the passage that states it), cited to that passage exactly.
 When the library lacks the fact for that council, the answer says which fact is missing and cites nothing.
 """
 
@@ -71,8 +71,9 @@ class Asked(NamedTuple):
 def asked_fact(intent: Intent) -> Asked | None:
     """A score question, or one that names a quality statement and the domain's word for its mark ("What did
     X score for safeguarding?"): its score. One asking which statements got a score, by number or CQC's words
-    for it. A rating question naming no statement, or one saying "overall" with a rating or score word: the
-    overall rating or percentage."""
+    for it. A rating question naming no statement, one saying "overall" with a rating or score word, or a
+    percentage asked as a score: the overall rating or percentage. A date question about publication: the
+    report's publication date."""
     q = intent.question
     if intent.kind is None and intent.qs and _SCORE_WORD.search(q):
         return Asked("score", qs=min(intent.qs))
@@ -103,9 +104,10 @@ def asked_fact(intent: Intent) -> Asked | None:
 
 def fact_answer(library: Library, intent: Intent, filters: Filters) -> Answer | Stated | None:
     """A quality statement's score, or the statements that got a score, from the scorecard; a refusal naming
-    the missing fact (those, or an overall figure no document states); an overall figure the library states,
-    which the answer ranker's quotes then cite (`Stated.settle`); or None: no such fact asked, no single
-    council named, or a figure stated but never found in the text."""
+    the missing fact (those, an overall figure no document states, a publication day only a month or year
+    is given for); a figure the library states (overall rating or percentage, publication date), which the
+    answer ranker's quotes then cite (`Stated.settle`); or None: no such fact asked, no single council named,
+    or a figure stated but never found in the text."""
     fact = asked_fact(intent)
     council = filters.council or (intent.councils[0] if len(intent.councils) == 1 else None)
     if fact is None or council is None:
