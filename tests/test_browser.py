@@ -146,6 +146,19 @@ def test_ask_see_cited_passage_and_download_export(page: Any, server: str, tmp_p
     assert shot.stat().st_size > 10_000
 
 
+def test_a_fact_is_said_first_with_the_passage_stating_it_beside(page: Any, server: str, tmp_path: Path) -> None:
+    """Facts first in the app: the publication date is said first, and the cited passage beside the answer
+    is the line that states it."""
+    page.goto(server)
+    ask(page, "When was the CQC assessment of Wyvernshire County Council published?")
+    message = page.locator('[data-testid="stChatMessage"]').filter(has_text="Published: 14 March 2025").first
+    message.wait_for()
+    mark = page.locator(".st-key-cited-passages .cqc-card mark").first
+    mark.wait_for()
+    assert "14 March 2025" in mark.inner_text()
+    assert save_screenshot(page, tmp_path, "fact.png").stat().st_size > 10_000
+
+
 def test_script_in_a_document_is_shown_not_run(page: Any, server: str, tmp_path: Path) -> None:
     page.goto(server)
     ask(page, "What did the scrutiny committee note about the hydrotherapy pool roof?")
