@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .domain import RATING_VERB, match_quality_statement
+from .domain import RATING_VERB, SCORE_LABELS, match_quality_statement
 from .index.records import DocRecord, SectionRecord
 from .ingest.facts import percent_mentions
 from .models import Citation
@@ -22,6 +22,9 @@ _MAX_LIST_LINE = 200
 _MAX_LABEL_WORDS = 16
 _PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
 _RATING_CUE = re.compile(rf"\b{RATING_VERB}\b", re.I)
+_SCORE_LABEL = re.compile(
+    rf"[ \t]*([1-4])\s*[-\u2013\u2014:]\s*(?:{'|'.join(re.escape(v) for v in SCORE_LABELS.values())})[^\n]*", re.I
+)
 
 
 def _sentence(text: str, a: int, b: int) -> tuple[int, int]:
@@ -166,4 +169,11 @@ def score_line(text: str, sections: list[SectionRecord], start: int, end: int, s
     line_end = text.find("\n", start, end)
     while line_end > 0 and str(score) not in text[start:line_end]:  # a label line, its score on the next
         line_end = text.find("\n", line_end + 1, end)
-    return start, (end if line_end < 0 else line_end)
+    if line_end < 0:
+        return start, end
+    # CQC's words for the score on the line after it ("Score: 3" / "3 – Evidence shows a good standard"):
+    # they say what the number means, so the quote takes them too.
+    label = _SCORE_LABEL.match(text, line_end + 1, end)
+    if label is not None and label.group(1) == str(score):
+        return start, label.end()
+    return start, line_end

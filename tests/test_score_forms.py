@@ -18,7 +18,7 @@ from cqc_assistant.ingest.detect import detect
 from cqc_assistant.ingest.loaders import load_bytes
 from cqc_assistant.ingest.scores import find_score_statements
 from cqc_assistant.models import DocMeta
-from cqc_assistant.score_passages import percent_span, rating_span
+from cqc_assistant.score_passages import percent_span, rating_span, score_line
 
 COUNCIL = "Northshire County Council"
 SCORES = {1: 2, 2: 3, 3: 2, 4: 3, 5: 4, 6: 2, 7: 3, 8: 3, 9: 2}
@@ -280,3 +280,22 @@ def test_the_overall_percentage_is_cited_wherever_ingest_detected_it(sentence: s
     span = percent_span(stored, 64)
     assert span is not None and stored[span[0] : span[1]] == sentence
     assert percent_span(stored, 65) is None
+
+
+@pytest.mark.parametrize(
+    ("score", "quoted"),
+    [
+        ("Score: 3\n3 – Evidence shows a good standard", "Score: 3\n3 – Evidence shows a good standard"),
+        ("Score: 3\n3 - Evidence shows a good standard", "Score: 3\n3 - Evidence shows a good standard"),
+        ("Score: 3", "Score: 3"),  # no label line: the score line alone
+    ],
+)
+def test_a_qs_score_is_quoted_with_cqcs_words_for_it(score: str, quoted: str) -> None:
+    """A QS page states its score over two lines: the number, then what it means. The scorecard's quote
+    takes both, so an officer reads "3 – Evidence shows a good standard", not a bare "Score: 3"."""
+    text = QS_PAGE.format(heading="Safeguarding", score=score)
+    meta, stored = detected(text.encode(), ".txt")
+    assert meta.scores == {7: 3}
+    (st,) = [st for st in meta.score_statements if st.qs == 7]
+    start, end = score_line(stored, [], st.start, st.end, st.score)  # no sections: the heading is kept
+    assert stored[start:end] == f"Safeguarding\n{quoted}"
