@@ -91,8 +91,7 @@ def facts_first(lib: Any, intent: Any, scoped: Any, item: Item, qn: Any, want: s
     """The facts-first answer's (refused, hit) into `item.fact`, and for an overall figure the library states,
     which candidates state it (`item.fact_states`) with the figure quoted alone from the scorecard's line as
     `item.fact` (what the answer falls back to when no candidate states it: `fact_row`)."""
-    from cqc_assistant.facts import Stated, fact_answer
-    from cqc_assistant.text import first_line_end
+    from cqc_assistant.facts import Stated, fact_answer, on_title_line
 
     fact = fact_answer(lib, intent, scoped)
     item.fact_states = None
@@ -103,7 +102,7 @@ def facts_first(lib: Any, intent: Any, scoped: Any, item: Item, qn: Any, want: s
             for q, (d, s, e) in zip(ok, item.spans, strict=True)
         ]
         fact = fact.answer(lib, [])
-        item.fact_title = fact is not None and any(c.start < first_line_end(lib.text(c.doc_id)) for c in fact.citations)
+        item.fact_title = fact is not None and any(on_title_line(lib, c) for c in fact.citations)
     item.fact = None if fact is None else (fact.refused, any(cited(c, qn, want) for c in fact.citations))
 
 

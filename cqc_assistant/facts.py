@@ -180,10 +180,10 @@ class Stated:
         stating = [(q, f) for q in quotes if (f := self.states(q.doc_id, q.quote)) is not None]
         order = {doc_id: i for i, doc_id in enumerate(dict.fromkeys(q.doc_id for q in quotes))}
         first = min(self.figures, key=lambda f: order.get(f.doc_id, len(order)))  # the first found on a tie
-        body = [(q, f) for q, f in stating if not _on_title(library, q)]
+        body = [(q, f) for q, f in stating if not on_title_line(library, q)]
         if body:
             q, f = body[0]
-        elif stating and _on_title(library, first.citation):
+        elif stating and on_title_line(library, first.citation):
             q, f = stating[0]
         else:
             q, f = first.citation, first
@@ -271,7 +271,8 @@ def _says_percent(percent: int, text: str) -> bool:
     return percent_span(text, percent) is not None
 
 
-def _on_title(library: Library, c: Citation) -> bool:
+def on_title_line(library: Library, c: Citation) -> bool:
+    """The citation is on its document's first line (a title says what the document is about)."""
     return c.start < first_line_end(library.text(c.doc_id))
 
 
