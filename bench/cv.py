@@ -46,9 +46,10 @@ def _load(path: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
-def questions() -> list[Question]:
+def questions(salt: int = 0) -> list[Question]:
     """Both sets' questions, each in a group: its document (answerable) or the document of the council it names
-    (unanswerable; a council no document is about gets a group of its own)."""
+    (unanswerable; a council no document is about gets a group of its own). `salt` > 0 deals the groups into
+    the folds in another order (`--repeats`)."""
     from cqc_assistant.councils import council_key, find_councils
 
     out: list[Question] = []
@@ -66,7 +67,8 @@ def questions() -> list[Question]:
         if qn.doc is None:
             named = [council_key(c) for c, _, _ in find_councils(qn.q)]
             qn.group = next((doc_council[k] for k in named if k in doc_council), f"{qn.group}:{named[:1] or qn.id}")
-    groups = sorted({qn.group for qn in out}, key=lambda g: hashlib.sha1(g.encode()).hexdigest())
+    prefix = f"{salt}:" if salt else ""
+    groups = sorted({qn.group for qn in out}, key=lambda g: hashlib.sha1((prefix + g).encode()).hexdigest())
     fold_of = {g: i % FOLDS for i, g in enumerate(groups)}
     for qn in out:
         qn.fold = fold_of[qn.group]

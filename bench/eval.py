@@ -7,6 +7,7 @@ retriever (RRF, convex and fitted fusion), and the same retrieval figures for th
     .venv/bin/python bench/eval.py [--seeds ../shared/corpus/seeds]
     .venv/bin/python bench/eval.py --quick --seeds cqc_assistant/demo --questions bench/heldout
     .venv/bin/python bench/eval.py --cv      # grouped cross-validation over seeds + dev2 (see bench/cv.py)
+    .venv/bin/python bench/eval.py --cv --reuse --repeats 5   # and the answers' mean over 5 fold dealings
 
 With --cv the retrieval figures in the table are those of `search` (the fold's fitted fusion, its top 10
 reordered by the fold's sentence ranker); the fused and RRF orders are printed beside them.
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -78,6 +80,10 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true", help="with --cv: skip the textbook baseline")
     ap.add_argument("--reuse", action="store_true", help="with --cv: reuse the cached candidate features")
     ap.add_argument("--asis", action="store_true", help="with --cv: ask with the shipped ranker (in-sample)")
+    ap.add_argument(
+        "--repeats", type=int, default=1, metavar="N",
+        help="with --cv: also deal the groups into folds N-1 other ways and print the answers' mean over all N",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.cv:
         run_cv(args)
@@ -194,27 +200,13 @@ def run_cv(args: argparse.Namespace) -> None:
             fit_ranker.add_facts(lib, qs, items)
         if not args.reuse:
             fit_ranker.save(items)
-        rows, plain, first = [], [], 0
-        for fold in range(cv.FOLDS):
-            train = [i for i in items if i.fold != fold]
-            lead = fit_ranker.make_lead(train, "cv")
-            ranker = fit_ranker.make_ranker(train, "cv", lead=lead)
-            support = fit_ranker.make_support(ranker, train, "cv")
-            for qn, item in zip(qs, items, strict=True):
-                if item.fold == fold:
-                    ok = fit_ranker.answered(ranker, support, item) and fit_ranker.confident(ranker, item)
-                    chosen = fit_ranker.choose(ranker, item, ranker.second_ratio, 0.0, lead=lead) if ok else None
-                    plain.append((qn, chosen is None, fit_ranker.hit(chosen, item)))
-                    first += bool(chosen) and qn.answerable and bool(item.y[chosen[0]] > 0)
-                    fact = fit_ranker.fact_row(ranker, lead, item, chosen)
-                    rows.append((qn, *fact) if fact else plain[-1])
-        order = {qn.id: i for i, qn in enumerate(qs)}
-        rows.sort(key=lambda r: order[r[0].id])
-        plain.sort(key=lambda r: order[r[0].id])
+        rows, plain, first = held_out(qs, items)
         n_qa = sum(qn.answerable for qn in qs)
         print(
             json.dumps({"ranker_only_no_facts_first": cv.answers(plain), "first_citation_hit": round(first / n_qa, 3)})
         )
+        if args.repeats > 1:
+            repeat_figures(qs, items, rows, args.repeats)
     if not args.asis:
         # The fitted fusion, per fold: fitted on the other folds' candidates, ranked on this fold's; then the
         # search's top reordered by the fold's sentence ranker (what `search` returns).
@@ -243,6 +235,52 @@ def run_cv(args: argparse.Namespace) -> None:
     print(f"# {len(qs)} questions, {cv.FOLDS} folds, {time.perf_counter() - t:.0f} s", flush=True)
     base = [None] * len(asked) if args.no_baseline else cv.baseline_ranks(qs, lib.embedder)
     cv.report(qs, rows, ranks, base)
+
+
+def held_out(qs: list[Any], items: list[Any]) -> tuple[list[Any], list[Any], int]:
+    """Each question answered by models fitted on the other folds (`item.fold`): (rows with facts first, rows of
+    the ranker alone, how many first citations hit), rows in the questions' order."""
+    import cv
+    import fit_ranker
+
+    rows, plain, first = [], [], 0
+    for fold in range(cv.FOLDS):
+        train = [i for i in items if i.fold != fold]
+        lead = fit_ranker.make_lead(train, "cv")
+        ranker = fit_ranker.make_ranker(train, "cv", lead=lead)
+        support = fit_ranker.make_support(ranker, train, "cv")
+        for qn, item in zip(qs, items, strict=True):
+            if item.fold == fold:
+                ok = fit_ranker.answered(ranker, support, item) and fit_ranker.confident(ranker, item)
+                chosen = fit_ranker.choose(ranker, item, ranker.second_ratio, 0.0, lead=lead) if ok else None
+                plain.append((qn, chosen is None, fit_ranker.hit(chosen, item)))
+                first += bool(chosen) and qn.answerable and bool(item.y[chosen[0]] > 0)
+                fact = fit_ranker.fact_row(ranker, lead, item, chosen)
+                rows.append((qn, *fact) if fact else plain[-1])
+    order = {qn.id: i for i, qn in enumerate(qs)}
+    rows.sort(key=lambda r: order[r[0].id])
+    plain.sort(key=lambda r: order[r[0].id])
+    return rows, plain, first
+
+
+def repeat_figures(qs: list[Any], items: list[Any], rows: list[Any], repeats: int) -> None:
+    """The pooled answer figures under `repeats` ways of dealing the groups into folds, and their mean: which
+    groups share a fold moves a figure by about 0.01, more than most single changes."""
+    import cv
+
+    figures = [cv.answers(rows)]
+    saved = [i.fold for i in items]
+    for salt in range(1, repeats):
+        for qn, item in zip(cv.questions(salt), items, strict=True):
+            item.fold = qn.fold
+        figures.append(cv.answers(held_out(qs, items)[0]))
+    for item, fold in zip(items, saved, strict=True):
+        item.fold = fold
+    keys = ("cited_hit", "refusal", "false_refusal")
+    for n, f in enumerate(figures):
+        print(f"# fold dealing {n}: " + " / ".join(f"{f[k]:.3f}" for k in keys))
+    mean = {k: round(sum(f[k] for f in figures) / len(figures), 3) for k in keys}
+    print(json.dumps({"answers_mean_over_fold_dealings": mean, "dealings": repeats}), flush=True)
 
 
 if __name__ == "__main__":
