@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+from .domain import NHS_BODY_AFTER_PLACE
+
 # Short names that are also ordinary words: only their full council name counts.
 _AMBIGUOUS = {"reading", "bury", "sutton", "halton", "rutland", "york", "derby", "bath", "poole"}
 _FULL = re.compile(
     r"\b((?:[A-Z][a-zA-Z'’-]+[ \t]+){0,3}?(?:[A-Z][a-zA-Z'’-]+))[ \t]+"
     r"(City|County|Borough|Metropolitan Borough|District|Unitary)[ \t]+Council\b"
 )
+# A place's name that opens an NHS body's ("Derbyshire Integrated Care Board") names that body, not the council.
+_NHS_BODY = re.compile(rf"[ \t]+(?:{NHS_BODY_AFTER_PLACE})\b")
 _LONDON = re.compile(
     r"\b(?:London|Royal) Borough of ((?:[A-Z][a-z]+)(?:\s+(?:and|upon)\s+[A-Z][a-z]+|\s+[A-Z][a-z]+)?)"
 )
@@ -105,6 +109,8 @@ def find_councils(text: str) -> list[tuple[str, int, int]]:
     for m in pattern.finditer(text):
         form = m.group(0)
         if form[0].islower():  # place names are capitalised; 'wirral' in a URL slug is not a mention
+            continue
+        if _NHS_BODY.match(text, m.end()):
             continue
         c = by_form[form.lower().replace("’", "'")]
         found.append((c.name, m.start(), m.end()))

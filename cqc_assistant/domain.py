@@ -279,6 +279,12 @@ QS_WORD = r"\bquality statements?\b"
 PERCENT_WORD = rf"\bper ?cent(?:age)?\b|%|{SCORE_WORD}"
 # A report's publication (DOMAIN.md §5): the date a question asks for is its publication date.
 PUBLISHED_WORD = r"\bpublish(?:ed|es|ing)?\b|\bpublication\b"
+# The NHS bodies a place names (DOMAIN.md glossary, ICS / ICB): "Derby and Derbyshire Integrated Care Board" is
+# not Derbyshire County Council, nor "Liverpool University Hospitals NHS Foundation Trust" Liverpool's council.
+NHS_BODY_AFTER_PLACE = (
+    r"Integrated\s+Care\s+(?:Board|System|Partnership)|ICB|ICS|NHS|Clinical\s+Commissioning\s+Group|CCG"
+    r"|(?:[A-Z][a-z]+\s+){0,2}Hospitals?\b|(?:[A-Z][a-z]+\s+)*Foundation\s+Trust"
+)
 
 # CQC's wording for QS scores. Scores are not ratings (DOMAIN.md §3): never print "rated good" for one.
 SCORE_LABELS: dict[int, str] = {

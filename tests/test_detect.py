@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cqc_assistant.councils import find_councils
 from cqc_assistant.ingest.detect import detect
 from cqc_assistant.ingest.loaders import load_bytes
 from cqc_assistant.models import DocMeta, Section
@@ -667,3 +668,15 @@ def test_dates_are_read_with_and_without_their_year() -> None:
     assert all(text[a:b] in text for _, _, a, b in dates_in(text))
     assert month_days_in("published today (Thursday, October 30), and on the 3rd of May") == {"10-30", "05-03"}
     assert month_days_in("in 42 days, 2025") == set()
+
+
+@pytest.mark.parametrize(("text", "councils"), [
+    ("An assistant director from the Derby and Derbyshire Integrated Care Board joined the team.", []),
+    ("Liverpool University Hospitals NHS Foundation Trust worked with Liverpool City Council.",
+     ["Liverpool City Council"]),
+    ("Wirral University Teaching Hospital and Sefton ICB took part.", []),
+    ("What did CQC find in Derbyshire?", ["Derbyshire County Council"]),
+])  # fmt: skip
+def test_a_place_naming_an_nhs_body_is_not_the_council(text: str, councils: list[str]) -> None:
+    """A question about someone from an ICB is not about the county council (which the library may not hold)."""
+    assert [name for name, _, _ in find_councils(text)] == councils
