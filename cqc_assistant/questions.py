@@ -31,13 +31,29 @@ _CAPS = re.compile(rf"\b{_NAME_WORD}(?:[ -]{_NAME_WORD})+\b")
 _TITLES = re.compile(r"\b(Councillor|Cllr|Dr|Mr|Mrs|Ms|Professor|Sir|Dame)\b")
 
 
+# Words of a job title, capitalised beside a name ("Executive Director Jane Doe") or alone ("Cabinet Member for
+# Adults"): a title is not a name, so they are set aside before the words left are read as one.
+_ROLE_WORDS = {
+    "cabinet", "member", "director", "executive", "chief", "assistant", "deputy", "head", "lead", "leader",
+    "manager", "officer", "chair", "chairman", "chairwoman", "chairperson", "inspector", "commissioner",
+    "principal", "worker", "secretary", "minister", "portfolio", "holder", "corporate", "strategic", "interim",
+    "senior", "president", "vice",
+}  # fmt: skip
+
+
 class _PersonPattern:
-    """A person's name: capitalised words that are not an organisation's name, or an honorific."""
+    """A person's name: two or more capitalised words, besides a job title's, that are not an organisation's
+    name; or an honorific."""
 
     def search(self, text: str) -> bool:
         if _TITLES.search(text):
             return True
-        return any(not ({w.lower() for w in re.split(r"[ -]", m.group(0))} & _ORG_WORDS) for m in _CAPS.finditer(text))
+        for m in _CAPS.finditer(text):
+            words = [w.lower() for w in re.split(r"[ -]", m.group(0))]
+            rest = [w for w in words if w not in _ROLE_WORDS]
+            if len(rest) >= 2 and not set(rest) & _ORG_WORDS:
+                return True
+        return False
 
 
 # The four ratings as named (domain.RATINGS), as the fitted ranker learned them; `domain.ratings_named` also

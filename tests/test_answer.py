@@ -142,6 +142,9 @@ DATES_Q = "On which dates were the inspectors in the county?"
     (WHO_Q, "person", "Adult Social Care Services were rated good.", False),
     (WHO_Q, "person", "Waits for Deprivation of Liberty Safeguards assessments fell.", False),
     (WHO_Q, "person", "The Better Care Fund paid for the North Wyvernshire Carers Hub.", False),
+    (WHO_Q, "person", "Cabinet Member for Adults and Health", False),  # a job title names nobody
+    (WHO_Q, "person", "Executive Director Priya Holloway opened the hub.", True),
+    (WHO_Q, "person", "Priya Holloway, Director of Adult Social Services, opened the hub.", True),
     (HOW_FAR_Q, "progress", "The council reports being halfway through its transformation journey.", True),
     (HOW_FAR_Q, "progress", "The programme is in its second phase and on track to finish in 2026.", True),
     (HOW_FAR_Q, "progress", "About 60% of the planned changes had been completed.", True),
