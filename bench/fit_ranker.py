@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 FEATURES_CACHE = ROOT / "bench" / "out" / "cv-features.json"
 # The stated false-refusal rate the support model's threshold is set for (on the training questions); chosen
-# under grouped cross-validation among 0.03-0.08 (bench/eval.py --cv: 0.06 gave held-out 0.780 / 0.718 / 0.053).
-TARGET_FALSE_REFUSAL = 0.06
+# under grouped cross-validation among 0.04-0.06 (bench/eval.py --cv --repeats 5, mean over five ways of dealing
+# the folds: 0.04 -> 0.820 / 0.860 / 0.048, 0.05 -> 0.816 / 0.870 / 0.054, 0.06 -> 0.813 / 0.872 / 0.061).
+TARGET_FALSE_REFUSAL = 0.05
 # The sentence ranker's floor: the best sentence's probability that all but this share of the answerable
 # training questions reach (0.01 refused 1% more near misses than no floor, at the same false refusals).
 FLOOR_FALSE_REFUSAL = 0.01
