@@ -206,7 +206,7 @@ def run_cv(args: argparse.Namespace) -> None:
             json.dumps({"ranker_only_no_facts_first": cv.answers(plain), "first_citation_hit": round(first / n_qa, 3)})
         )
         if args.repeats > 1:
-            repeat_figures(qs, items, rows, args.repeats)
+            repeat_figures(items, rows, args.repeats)
     if not args.asis:
         # The fitted fusion, per fold: fitted on the other folds' candidates, ranked on this fold's; then the
         # search's top reordered by the fold's sentence ranker (what `search` returns).
@@ -238,19 +238,20 @@ def run_cv(args: argparse.Namespace) -> None:
 
 
 def held_out(qs: list[Any], items: list[Any]) -> tuple[list[Any], list[Any], int]:
-    """Each question answered by models fitted on the other folds (`item.fold`): (rows with facts first, rows of
-    the ranker alone, how many first citations hit), rows in the questions' order."""
+    """Each question answered by models fitted on the other folds (the questions' `fold`, items in their
+    order): (rows with facts first, rows of the ranker alone, how many first citations hit), rows in the
+    questions' order."""
     import cv
     import fit_ranker
 
     rows, plain, first = [], [], 0
     for fold in range(cv.FOLDS):
-        train = [i for i in items if i.fold != fold]
+        train = [i for qn, i in zip(qs, items, strict=True) if qn.fold != fold]
         lead = fit_ranker.make_lead(train, "cv")
         ranker = fit_ranker.make_ranker(train, "cv", lead=lead)
         support = fit_ranker.make_support(ranker, train, "cv")
         for qn, item in zip(qs, items, strict=True):
-            if item.fold == fold:
+            if qn.fold == fold:
                 ok = fit_ranker.answered(ranker, support, item) and fit_ranker.confident(ranker, item)
                 chosen = fit_ranker.choose(ranker, item, ranker.second_ratio, 0.0, lead=lead) if ok else None
                 plain.append((qn, chosen is None, fit_ranker.hit(chosen, item)))
@@ -263,19 +264,13 @@ def held_out(qs: list[Any], items: list[Any]) -> tuple[list[Any], list[Any], int
     return rows, plain, first
 
 
-def repeat_figures(qs: list[Any], items: list[Any], rows: list[Any], repeats: int) -> None:
+def repeat_figures(items: list[Any], rows: list[Any], repeats: int) -> None:
     """The pooled answer figures under `repeats` ways of dealing the groups into folds, and their mean: which
-    groups share a fold moves a figure by about 0.01, more than most single changes."""
+    groups share a fold moves a figure by about 0.01, more than most single changes (`rows`: the first
+    dealing's answers)."""
     import cv
 
-    figures = [cv.answers(rows)]
-    saved = [i.fold for i in items]
-    for salt in range(1, repeats):
-        for qn, item in zip(cv.questions(salt), items, strict=True):
-            item.fold = qn.fold
-        figures.append(cv.answers(held_out(qs, items)[0]))
-    for item, fold in zip(items, saved, strict=True):
-        item.fold = fold
+    figures = [cv.answers(rows)] + [cv.answers(held_out(cv.questions(salt), items)[0]) for salt in range(1, repeats)]
     keys = ("cited_hit", "refusal", "false_refusal")
     for n, f in enumerate(figures):
         print(f"# fold dealing {n}: " + " / ".join(f"{f[k]:.3f}" for k in keys))
