@@ -32,6 +32,7 @@ __all__ = [
     "RATING_TERMS",
     "RATING_VERB",
     "RATING_WORDS",
+    "rating_mentions",
     "REPORT_PAGE_LINES",
     "SCORE_LABELS",
     "SCORE_WORD",
@@ -249,7 +250,8 @@ NUMBER_WORDS: dict[str, int] = {w: n for n, w in enumerate(_WORDS_TO_TWENTY)} | 
 # the regulator) and those that credit the LGA's peer team, each with the document kinds that are theirs.
 CQC_NAMES = r"\bCQC\b|Care Quality Commission"
 CQC_PEOPLE = rf"{CQC_NAMES}|\binspectors?\b"  # who at CQC finds things: an answer crediting them credits CQC
-CQC_CREDIT = rf"{CQC_PEOPLE}|inspection|regulator|assessors?"  # a question's words for CQC as the source
+# A question's words for CQC as the source; the press's "watchdog" too.
+CQC_CREDIT = rf"{CQC_PEOPLE}|inspection|regulator|watchdog|assessors?"
 PEER_CREDIT = r"LGA|peer (?:team|challenge|review)|peers|reviewers"
 WHO_FOUND_IT: tuple[tuple[str, frozenset[str]], ...] = (
     (CQC_CREDIT, frozenset({"cqc_assessment", "cqc_press_release"})),
@@ -481,4 +483,11 @@ def normalise_rating(s: str) -> str | None:
 
 def ratings_named(text: str) -> set[str]:
     """The ratings a text names anywhere, canonical ("requiring improvement" is "Requires improvement")."""
-    return {_RATING_KEYS[" ".join(m.group(0).lower().split())] for m in _RATING_NAMED.finditer(text)}
+    return {rating for rating, _, _ in rating_mentions(text)}
+
+
+def rating_mentions(text: str) -> list[tuple[str, int, int]]:
+    """Each rating a text names, in any written form, as (canonical rating, start, end)."""
+    return [
+        (_RATING_KEYS[" ".join(m.group(0).lower().split())], m.start(), m.end()) for m in _RATING_NAMED.finditer(text)
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .domain import RATING_VERB, SCORE_LABELS, match_quality_statement
+from .domain import CQC_CREDIT, RATING_VERB, SCORE_LABELS, match_quality_statement, rating_mentions
 from .index.records import DocRecord, SectionRecord
 from .ingest.facts import percent_mentions
 from .models import Citation
@@ -22,6 +22,7 @@ _MAX_LIST_LINE = 200
 _MAX_LABEL_WORDS = 16
 _PERCENT = re.compile(r"\bscore of (\d{2,3}(?:\.\d+)?)\s*%", re.I)
 _RATING_CUE = re.compile(rf"\b{RATING_VERB}\b", re.I)
+_CQC_CUE = re.compile(rf"\b(?:{CQC_CREDIT})\b", re.I)
 _SCORE_LABEL = re.compile(
     rf"[ \t]*([1-4])\s*[-\u2013\u2014:]\s*(?:{'|'.join(re.escape(v) for v in SCORE_LABELS.values())})[^\n]*", re.I
 )
@@ -132,16 +133,17 @@ def span_citation(
 
 
 def rating_span(text: str, rating: str) -> tuple[int, int] | None:
-    """The sentence that states the rating: in the body if one does, else in the title line (a title says
-    what the document is about; the body says what was found)."""
-    word = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in rating.split()) + r"\b", re.I)
-    found = [
-        _sentence(text, a + m.start(), a + m.end())
+    """The sentence that states the rating, in any written form ("require improvement"): in the body if one
+    does, else in the title line (a title says what the document is about; the body says what was found). Its
+    paragraph says it is a rating ("rated"); failing any such, the sentence names who gave it ("the watchdog")."""
+    said = [
+        (bool(_RATING_CUE.search(text[a:b])), _sentence(text, a + s, a + e))
         for a, b in paragraphs(text)
-        for m in word.finditer(text[a:b])
-        if _RATING_CUE.search(text[a:b])
+        for named, s, e in rating_mentions(text[a:b])
+        if named == rating
     ]
-    return _past_title(text, found)
+    cued = [span for rated, span in said if rated]
+    return _past_title(text, cued or [span for _, span in said if _CQC_CUE.search(text[span[0] : span[1]])])
 
 
 def percent_span(text: str, percent: int) -> tuple[int, int] | None:

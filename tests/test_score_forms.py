@@ -263,6 +263,22 @@ def test_a_figure_is_cited_from_the_body_when_the_title_line_also_states_it() ->
     assert rating_span(title_only, "Requires improvement") == (0, title_only.index("\n"))
 
 
+def test_a_rating_is_found_in_any_written_form_said_by_who_gave_it() -> None:
+    """The press writes "require improvement" and credits "the watchdog" without saying "rated": the sentence
+    still states the rating; a sentence using "good" in passing, with no one credited, does not."""
+    text = (
+        "Care in Fenmoor\n\n"
+        "Some good news first, from the council.\n\n"
+        "Adult care services at Fenmoor Borough Council require improvement, the health watchdog has said.\n"
+    )
+    said = text.index("Adult care")
+    assert rating_span(text, "Requires improvement") == (said, len(text) - 1)
+    assert rating_span(text, "Good") is None
+    rated = text + "\nThe council was rated as requiring improvement in May.\n"
+    span = rating_span(rated, "Requires improvement")
+    assert span is not None and rated[span[0] : span[1]].startswith("The council was rated")
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
