@@ -195,7 +195,7 @@ def run_cv(args: argparse.Namespace) -> None:
         assistant = Assistant(lib)
         rows = cv.answer_rows(lib, qs, [assistant.ask(qn.q) for qn in qs])
     else:
-        items = fit_ranker.load_cached() if args.reuse else fit_ranker.featurise(lib, qs)
+        items = fit_ranker.load_cached(qs) if args.reuse else fit_ranker.featurise(lib, qs)
         if args.reuse:
             fit_ranker.add_facts(lib, qs, items)
         if not args.reuse:

@@ -293,10 +293,11 @@ def save(items: list[Item]) -> None:
     )
 
 
-def load_cached() -> list[Item]:
+def load_cached(qs: list[Any] | None = None) -> list[Item]:
+    """The cached items, those of `qs` only and in their order when given."""
     from cqc_assistant.ranker import FEATURES
 
-    return [
+    items = [
         Item(
             d["qid"],
             d["fold"],
@@ -310,6 +311,10 @@ def load_cached() -> list[Item]:
         )  # fmt: skip
         for d in json.loads(FEATURES_CACHE.read_text())
     ]
+    if qs is None:
+        return items
+    by_id = {i.qid: i for i in items}
+    return [replace(by_id[qn.id], fold=qn.fold) for qn in qs]
 
 
 def feature_rows(cands: list[Any]) -> np.ndarray:
@@ -500,7 +505,7 @@ def main() -> None:
     import cv
 
     lib, qs = cv.open_store(), cv.questions()
-    items = load_cached() if args.reuse else featurise(lib, qs)
+    items = load_cached(qs) if args.reuse else featurise(lib, qs)
     if not args.reuse:
         save(items)
     version = data_version()
