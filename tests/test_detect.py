@@ -680,3 +680,31 @@ def test_dates_are_read_with_and_without_their_year() -> None:
 def test_a_place_naming_an_nhs_body_is_not_the_council(text: str, councils: list[str]) -> None:
     """A question about someone from an ICB is not about the county council (which the library may not hold)."""
     assert [name for name, _, _ in find_councils(text)] == councils
+
+
+def test_a_peer_challenge_is_about_its_council_in_every_section_whatever_council_its_peers_come_from() -> None:
+    """The peer team's entries ("Area director peer: Tom Quill, Northshire County Council") are a list, not
+    headings; a heading that names another council ("Learning from Northshire County Council") still heads a
+    section about the reviewed council, so a search filtered to it finds every part. A news round-up keeps
+    each section's own council (seed 004's test)."""
+    text = (
+        "Fenmoor Borough Council - LGA adult social care peer challenge\n\n"
+        "Final Report: March 2025\n\n"
+        "Fenmoor Borough Council asked the Local Government Association to undertake a peer challenge of its "
+        "adult social care services.\n\n"
+        "The peer team:\n\n"
+        "Lead peer member: Cllr Ada Lovelock, Brackwater City Council\n"
+        "Area director peer: Tom Quill, Northshire County Council\n"
+        "Head of service peer: Mia Fenn, Brackwater City Council, and a longer line after it for the rule\n\n"
+        "Learning from Northshire County Council\n\n"
+        "The peers shared how their own front door cut waits, which Fenmoor's managers plan to visit.\n\n"
+        "Key messages\n\n"
+        "Fenmoor Borough Council has a clear vision for adult social care and staff are proud to work here.\n"
+    )
+    meta, sections = detect_text(text)
+    assert meta.kind == "lga_peer_challenge" and meta.councils == ("Fenmoor Borough Council",)
+    assert not any("peer:" in s.title for s in sections), [s.title for s in sections]
+    assert by_title(sections, "Learning from Northshire County Council")
+    assert all(s.councils in ((), ("Fenmoor Borough Council",)) for s in sections), [
+        (s.title, s.councils) for s in sections
+    ]

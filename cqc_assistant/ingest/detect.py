@@ -66,6 +66,11 @@ def detect(ex: Extracted, source: str = "") -> tuple[DocMeta, list[Section]]:
     scores = scores_from(statements)
     if lga:
         sections = [replace(s, qs=None, score=None) for s in sections]
+    if single and councils and kind in _ONE_COUNCIL_KINDS:
+        # A CQC report or a peer challenge is about its one council throughout: the peers and comparators
+        # it names ("Area director peer: Jo Bloggs, Cornwall Council") are not what a section is about.
+        sections = [s if not s.councils or councils[0] in s.councils else replace(s, councils=(councils[0],))
+                    for s in sections]  # fmt: skip
     meta = DocMeta(
         title=title.strip()[:300] or source,
         council=council,
@@ -84,6 +89,8 @@ def detect(ex: Extracted, source: str = "") -> tuple[DocMeta, list[Section]]:
     return meta, sections
 
 
+# The kinds of document about one council throughout (DOMAIN.md §5): CQC's report and an LGA peer challenge.
+_ONE_COUNCIL_KINDS = ("cqc_assessment", "lga_peer_challenge")
 _TITLE_CUE = re.compile(
     r"peer challenge|preparation for assurance|local authority assessment|^CQC (rates|publishes)|peer review",
     re.I,
@@ -120,6 +127,10 @@ def _line_headings(text: str) -> list[Heading]:
     return out
 
 
+# A labelled entry of a list ("Area director peer: Jo Bloggs, Northshire County Council") is not a heading.
+_FIELD_LINE = re.compile(r"^[^:]{2,40}:\s+[^,]+,\s")
+
+
 def _is_heading_line(line: str, nxt: str) -> bool:
     if len(line) > 90 or len(line) < 3 or _BULLET.match(line) or _SCORE.search(line):
         return False
@@ -130,7 +141,7 @@ def _is_heading_line(line: str, nxt: str) -> bool:
         return True  # "Nottingham (indicative rating: requires improvement)." opens that council's part of a round-up
     if len(words) > 12 or line[-1] in ".,;:!?\"”’'" or not (line[0].isupper() or line[0].isdigit()):
         return False
-    if re.search(r"\b(said|says|told|according)\b", line):
+    if re.search(r"\b(said|says|told|according)\b", line) or _FIELD_LINE.match(line):
         return False
     # A heading is followed by a longer line of prose or a list.
     return len(nxt) > len(line) or bool(_BULLET.match(nxt))
