@@ -708,3 +708,24 @@ def test_a_peer_challenge_is_about_its_council_in_every_section_whatever_council
     assert all(s.councils in ((), ("Fenmoor Borough Council",)) for s in sections), [
         (s.title, s.councils) for s in sections
     ]
+
+
+def test_prose_wrapped_at_a_fixed_width_is_not_read_as_headings() -> None:
+    """Minutes and PDF text break lines to fit the page: a short line whose sentence goes on in the next
+    ("... for Social Care &" / "Education submitted ...", "... partners and staff" / "for your support") is
+    prose, so the sentence stays whole in one section; a real heading is still one."""
+    text = (
+        "Fenmoor Borough Council - Adults Scrutiny Commission minutes\n\n"
+        "Care Quality Commission assessment\n\n"
+        "The Strategic Director for Social Care &\n"
+        "Education submitted a report and gave a presentation to the\n"
+        "Commission on the outcome of the Care Quality Commission assessment.\n"
+        "Thank you to all our partners and staff\n"
+        "for your continued commitment, investment and support over a demanding year.\n"
+    )
+    _, sections = detect_text(text)
+    titles = [s.title for s in sections]
+    assert "Care Quality Commission assessment" in titles
+    assert not any(t.startswith(("The Strategic", "Education", "Thank you")) for t in titles), titles
+    (body,) = [s for s in sections if s.title == "Care Quality Commission assessment"]
+    assert text.index("The Strategic") >= body.start and text.index("demanding year.") < body.end

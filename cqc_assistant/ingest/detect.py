@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ..councils import find_councils
 from ..domain import CQC_NAMES, PRESS_RELEASE_TITLE, REPORT_PAGE_LINES, match_quality_statement, match_theme
+from ..index.terms import STOPWORDS
 from ..models import DocMeta, Extracted, Heading, Section
 from .facts import find_date, find_percent, find_rating, header_line
 from .scores import find_score_statements, scores_from
@@ -142,6 +143,9 @@ def _is_heading_line(line: str, nxt: str) -> bool:
     if len(words) > 12 or line[-1] in ".,;:!?\"”’'" or not (line[0].isupper() or line[0].isdigit()):
         return False
     if re.search(r"\b(said|says|told|according)\b", line) or _FIELD_LINE.match(line):
+        return False
+    # Prose wrapped at a fixed width (minutes, PDF text): the line's sentence goes on in the next one.
+    if words[-1].lower() in STOPWORDS or words[-1] in "&+-–" or nxt[:1].islower():
         return False
     # A heading is followed by a longer line of prose or a list.
     return len(nxt) > len(line) or bool(_BULLET.match(nxt))
