@@ -287,6 +287,23 @@ def test_the_shipped_ranker_loads_and_scores_deterministically(tmp_path: Path) -
     assert np.all(r.score(up) >= first)
 
 
+def test_a_best_sentence_not_of_the_year_asked_lowers_the_support_to_answer() -> None:
+    """ "How many files did the peers audit in 2023?" answered best by a sentence of a 2025 review: the support
+    model reads the best sentence's `year_miss`, and the shipped one learned that it argues for a refusal."""
+    from cqc_assistant.ranker import support_features
+
+    x = np.random.default_rng(3).random((6, len(FEATURES)))
+    x[:, FEATURES.index("year_miss")] = 0.0
+    probs = np.array([0.2, 0.9, 0.1, 0.3, 0.05, 0.4])
+    missed = x.copy()
+    missed[1, FEATURES.index("year_miss")] = 1.0  # the best sentence only
+    at = SUPPORT_FEATURES.index("top_year_miss")
+    assert support_features(x, probs)[at] == 0.0 and support_features(missed, probs)[at] == 1.0
+    support = default_support()
+    same, other = (support.score(np.array([support_features(v, probs)]))[0] for v in (x, missed))
+    assert other < same
+
+
 def test_the_lead_model_loads_deterministically_and_chooses_the_first_citation(lib: Library, tmp_path: Path) -> None:
     lead = default_lead()
     assert lead.features == FEATURES and lead.data_version == default_ranker().data_version
