@@ -69,6 +69,7 @@ SUPPORT_FEATURES: tuple[str, ...] = (
     "top_council_agree",  # the best sentence is about the council the question names
     "top_counts_asked",  # the best sentence counts what a "how many" question asks about (1), or not (-1)
     "top_year_miss",  # the best sentence (with its heading) is not of the year the question names
+    "top_heading_dense",  # how close in meaning the question is to the best sentence's section title
 )
 DATA = "ranker.json"
 
@@ -182,6 +183,7 @@ def support_features(x: NDArray[np.float64], probs: NDArray[np.float64]) -> list
         float(x[top, col["council_agree"]]),
         float(x[top, col["counts_asked"]]),
         float(x[top, col["year_miss"]]),
+        float(x[top, col["heading_dense"]]),
     ]
 
 

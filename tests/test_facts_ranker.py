@@ -287,7 +287,7 @@ def test_the_shipped_ranker_loads_and_scores_deterministically(tmp_path: Path) -
     assert np.all(r.score(up) >= first)
 
 
-def test_a_best_sentence_not_of_the_year_asked_lowers_the_support_to_answer() -> None:
+def test_the_support_to_answer_reads_the_best_sentences_year_and_heading() -> None:
     """ "How many files did the peers audit in 2023?" answered best by a sentence of a 2025 review: the support
     model reads the best sentence's `year_miss`, and the shipped one learned that it argues for a refusal."""
     from cqc_assistant.ranker import support_features
@@ -302,6 +302,14 @@ def test_a_best_sentence_not_of_the_year_asked_lowers_the_support_to_answer() ->
     support = default_support()
     same, other = (support.score(np.array([support_features(v, probs)]))[0] for v in (x, missed))
     assert other < same
+    # A best sentence under a heading close in meaning to the question is better support than one under another.
+    near = x.copy()
+    near[1, FEATURES.index("heading_dense")] += 0.5
+    assert (
+        support_features(near, probs)[SUPPORT_FEATURES.index("top_heading_dense")]
+        > support_features(x, probs)[SUPPORT_FEATURES.index("top_heading_dense")]
+    )
+    assert support.score(np.array([support_features(near, probs)]))[0] > same
 
 
 def test_the_lead_model_loads_deterministically_and_chooses_the_first_citation(lib: Library, tmp_path: Path) -> None:
