@@ -84,7 +84,7 @@ def questions(salt: int = 0) -> list[Question]:
 def _premise_lost(qn: Question, set_councils: dict[str, set[str]]) -> bool:
     from cqc_assistant.councils import council_key, find_councils
 
-    own = qn.group
+    own = qn.group  # an unanswerable question's group is still its set's name here
     named = {council_key(c) for c, _, _ in find_councils(qn.q)}
     others = set().union(*(v for k, v in set_councils.items() if k != own))
     return bool(named) and not named & set_councils.get(own, set()) and bool(named & others)

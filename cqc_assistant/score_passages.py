@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .domain import CQC_CREDIT, RATING_VERB, SCORE_LABELS, match_quality_statement, rating_mentions
+from .domain import CQC_CREDIT, RATING_VERB, SCORE_LABELS, match_quality_statement, normalise_rating, rating_mentions
 from .index.records import DocRecord, SectionRecord
 from .ingest.facts import percent_mentions
 from .models import Citation
@@ -136,6 +136,7 @@ def rating_span(text: str, rating: str) -> tuple[int, int] | None:
     """The sentence that states the rating, in any written form ("require improvement"): in the body if one
     does, else in the title line (a title says what the document is about; the body says what was found). Its
     paragraph says it is a rating ("rated"); failing any such, the sentence names who gave it ("the watchdog")."""
+    rating = normalise_rating(rating) or rating
     said = [
         (bool(_RATING_CUE.search(text[a:b])), _sentence(text, a + s, a + e))
         for a, b in paragraphs(text)

@@ -274,6 +274,7 @@ def test_a_rating_is_found_in_any_written_form_said_by_who_gave_it() -> None:
     said = text.index("Adult care")
     assert rating_span(text, "Requires improvement") == (said, len(text) - 1)
     assert rating_span(text, "Good") is None
+    assert rating_span(text, "requires improvement") == (said, len(text) - 1)  # however the rating is written
     rated = text + "\nThe council was rated as requiring improvement in May.\n"
     span = rating_span(rated, "Requires improvement")
     assert span is not None and rated[span[0] : span[1]].startswith("The council was rated")
