@@ -65,14 +65,15 @@ def questions(salt: int = 0) -> list[Question]:
                 set_councils.setdefault(name, set()).add(council_key(c))
         for r in _load(SHARED / "eval" / un):
             out.append(Question(r["id"], r["q"], [], None, group=name))
-    # An unanswerable question naming a council only the other set is about was written as "a council not in
-    # the set": the one store holds that council, so its label no longer holds there (check.py asks it of its
-    # own set's store). Left out.
-    out = [qn for qn in out if qn.doc is not None or not _premise_lost(qn, set_councils)]
+    kept = []
     for qn in out:
         if qn.doc is None:
             named = [council_key(c) for c, _, _ in find_councils(qn.q)]
+            if _premise_lost(qn.group, set(named), set_councils):
+                continue
             qn.group = next((doc_council[k] for k in named if k in doc_council), f"{qn.group}:{named[:1] or qn.id}")
+        kept.append(qn)
+    out = kept
     prefix = f"{salt}:" if salt else ""
     groups = sorted({qn.group for qn in out}, key=lambda g: hashlib.sha1((prefix + g).encode()).hexdigest())
     fold_of = {g: i % FOLDS for i, g in enumerate(groups)}
@@ -81,11 +82,10 @@ def questions(salt: int = 0) -> list[Question]:
     return out
 
 
-def _premise_lost(qn: Question, set_councils: dict[str, set[str]]) -> bool:
-    from cqc_assistant.councils import council_key, find_councils
-
-    own = qn.group  # an unanswerable question's group is still its set's name here
-    named = {council_key(c) for c, _, _ in find_councils(qn.q)}
+def _premise_lost(own: str, named: set[str], set_councils: dict[str, set[str]]) -> bool:
+    """An unanswerable question of set `own` naming councils (`named`) only the other set is about was written
+    as "a council not in the set": the one store holds that council, so its label no longer holds there
+    (check.py asks it of its own set's store). Left out."""
     others = set().union(*(v for k, v in set_councils.items() if k != own))
     return bool(named) and not named & set_councils.get(own, set()) and bool(named & others)
 

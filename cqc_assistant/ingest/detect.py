@@ -145,7 +145,7 @@ def _is_heading_line(line: str, nxt: str) -> bool:
     if re.search(r"\b(said|says|told|according)\b", line) or _FIELD_LINE.match(line):
         return False
     # Prose wrapped at a fixed width (minutes, PDF text): the line's sentence goes on in the next one.
-    if words[-1].lower() in STOPWORDS or words[-1] in "&+-–" or nxt[:1].islower():
+    if words[-1].lower() in STOPWORDS or words[-1] in {"&", "+", "-", "–"} or nxt[:1].islower():
         return False
     # A heading is followed by a longer line of prose or a list.
     return len(nxt) > len(line) or bool(_BULLET.match(nxt))
