@@ -200,13 +200,20 @@ def answer_rows(lib: Any, qs: list[Question], answers_: list[Any]) -> list[tuple
 
 
 def report(
-    qs: list[Question], rows: list[tuple[Question, bool, bool]], ranks: list[int | None], base: list[int | None]
+    qs: list[Question],
+    rows: list[tuple[Question, bool, bool]],
+    ranks: list[int | None],
+    base: list[int | None] | None,
 ) -> None:
-    """Per-fold and pooled figures for answers, our retrieval and the textbook baseline's."""
+    """Per-fold and pooled figures for answers, our retrieval and the textbook baseline's (`base`: None when
+    it was not run)."""
     asked = [qn for qn in qs if qn.answerable]  # ranks and base are over these
     per = [answers(r) | retrieval(k) for r, k in zip(by_fold(qs, rows), by_fold(asked, ranks), strict=True)]
     pooled = answers(rows) | retrieval(ranks)
     print(table("held-out answers and retrieval (recall/MRR over answerable questions)", per, pooled))
+    if base is None:
+        print(json.dumps({"pooled": pooled}))
+        return
     bper = [retrieval(k) for k in by_fold(asked, base)]
     print(table("textbook baseline retrieval (1000/200 + MiniLM + Chroma)", bper, retrieval(base)))
     print(json.dumps({"pooled": pooled, "baseline": retrieval(base)}))

@@ -233,7 +233,7 @@ def run_cv(args: argparse.Namespace) -> None:
             )
         )
     print(f"# {len(qs)} questions, {cv.FOLDS} folds, {time.perf_counter() - t:.0f} s", flush=True)
-    base = [None] * len(asked) if args.no_baseline else cv.baseline_ranks(qs, lib.embedder)
+    base = None if args.no_baseline else cv.baseline_ranks(qs, lib.embedder)
     cv.report(qs, rows, ranks, base)
 
 

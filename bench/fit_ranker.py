@@ -448,13 +448,15 @@ def choose_neighbour_ratio(r: Any, items: list[Item], lead: Any = None) -> float
 
 
 def choose(
-    r: Any, item: Item, ratio: float, threshold: float, max_citations: int = 3, lead: Any = None
+    r: Any, item: Item, ratio: float, threshold: float, max_citations: int | None = None, lead: Any = None
 ) -> list[int] | None:
     """The candidates answer() would cite (indices), or None for a refusal: the same rule as answer.py (`lead`
     chooses the first; the further ones come in the ranker's order, within `ratio` of its best; after them, the
     neighbours that join their quotes)."""
+    from cqc_assistant.answer import MAX_CITATIONS
     from cqc_assistant.quotes import adjacent
 
+    max_citations = max_citations or MAX_CITATIONS
     if item.refused_early or not len(item.x):
         return None
     p = r.score(item.x)

@@ -45,6 +45,8 @@ FEATURES: tuple[str, ...] = (
     "heading_dense",  # cosine similarity of the question and the sentence's section title
     "heading_line",  # the sentence is its passage's heading line (a name, a date line, a score line)
     "counts_asked",  # a "how many" question: 1 when a number of the sentence counts what is asked, to -1
+    "dense_gap",  # its dense similarity less the best among the question's candidates (0 for the best)
+    "lexical_gap",  # its lexical coverage less the best among them
 )
 # Every feature a retrieved passage has for the fitted fusion of the two sides (index/retriever.py).
 PASSAGE_FEATURES: tuple[str, ...] = (

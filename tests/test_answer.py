@@ -368,6 +368,25 @@ def test_a_count_of_something_else_does_not_count_what_was_asked(lib: Library) -
     assert other and all(c.x["counts_asked"] == 0.0 for c in other)
 
 
+def test_each_sentence_knows_how_far_it_falls_short_of_the_questions_best(lib: Library) -> None:
+    """A similarity means little on its own (a paraphrased question is far from every sentence): each candidate
+    carries its gap to the question's best, and the shipped ranker learned that a wider gap argues against it."""
+    assistant = Assistant(lib)
+    cands = assistant.featurize("How long do people wait for an occupational therapy assessment in Wyvernshire?")[3]
+    assert len(cands) > 1
+    best_dense, best_lexical = max(c.x["dense"] for c in cands), max(c.lexical for c in cands)
+    for c in cands:
+        assert c.x["dense_gap"] == pytest.approx(c.x["dense"] - best_dense)
+        assert c.x["lexical_gap"] == pytest.approx(c.lexical - best_lexical)
+    assert max(c.x["dense_gap"] for c in cands) == 0.0 and min(c.x["dense_gap"] for c in cands) < 0.0
+    ranker = default_ranker()
+    x = np.array([[cands[0].x[f] for f in ranker.features]])
+    for gap in ("dense_gap", "lexical_gap"):
+        behind = x.copy()
+        behind[0, ranker.features.index(gap)] -= 0.3
+        assert ranker.score(behind)[0] < ranker.score(x)[0], gap
+
+
 def test_a_cited_sentence_is_quoted_with_the_neighbours_that_score_near_it(lib: Library) -> None:
     """The fitted neighbour ratio decides whether the sentences beside a cited one join its quote; the
     citations themselves are the same either way, and every quote stays exact."""
