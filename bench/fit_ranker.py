@@ -28,7 +28,8 @@ FEATURES_CACHE = ROOT / "bench" / "out" / "cv-features.json"
 # under grouped cross-validation among 0.04-0.06 (bench/eval.py --cv --repeats 5, mean over five ways of dealing
 # the folds: 0.04 -> 0.820 / 0.860 / 0.048, 0.05 -> 0.816 / 0.870 / 0.054, 0.06 -> 0.813 / 0.872 / 0.061; again in
 # session 11, with the year and heading support features: 0.829 / 0.883 / 0.044, 0.827 / 0.897 / 0.050, 0.824 /
-# 0.899 / 0.055).
+# 0.899 / 0.055; in session 12, with 12 passages, the gap features and four quotes: 0.05 -> 0.855 / 0.891 /
+# 0.050, 0.055 -> 0.852 / 0.899 / 0.055, 0.06 -> 0.849 / 0.907 / 0.059).
 TARGET_FALSE_REFUSAL = 0.05
 # The sentence ranker's floor: the best sentence's probability that all but this share of the answerable
 # training questions reach (0.01 refused 1% more near misses than no floor, at the same false refusals).
