@@ -263,9 +263,10 @@ class Assistant:
         ]
         if not owners:
             return
-        vecs = self.library.embedder.embed([intent.counted, *(w for _, w in owners)])
-        for (c, _), sim in zip(owners, vecs[1:] @ vecs[0], strict=True):
-            c.x["counts_asked"] = max(c.x["counts_asked"], 2 * max(float(sim), 0.0) - 1)
+        vecs = self.library.embed_recurring([intent.counted, *(w for _, w in owners)])
+        for c, w in owners:
+            sim = float(vecs[w] @ vecs[intent.counted])
+            c.x["counts_asked"] = max(c.x["counts_asked"], 2 * max(sim, 0.0) - 1)
 
     def _features(self, intent: Intent, cands: list[Candidate], filters: Filters, dense_pool: int = DENSE_POOL) -> None:
         """Each candidate's features for the ranker (see `ranker.FEATURES`): lexical coverage of the question's
@@ -349,10 +350,11 @@ class Assistant:
         qvec = intent.vector if intent.vector is not None else self.library.embed_query(question)
         pool = sorted(cands, key=lambda c: (not c.typed, -(c.lexical + 0.1 / (1 + c.rank))))[:dense_pool]
         if pool:  # (none when dense_pool is 0: a reranked search)
-            vecs = self.library.embedder.embed([(_context(c) + c.text)[:400] for c in pool])
-            sims = vecs @ qvec
-            for c, sim in zip(pool, sims, strict=True):
-                c.dense = max(float(sim), 0.0)
+            # Officers ask many questions of one council's documents: a sentence met before is not embedded again.
+            texts = [(_context(c) + c.text)[:400] for c in pool]
+            known = self.library.embed_recurring(texts)
+            for c, text in zip(pool, texts, strict=True):
+                c.dense = max(float(known[text] @ qvec), 0.0)
                 c.x["dense"], c.x["pooled"] = c.dense, 1.0
         self._count_similarities(intent, pool)
         heading_sims = self._heading_similarities({c.passage.section for c in cands}, qvec)

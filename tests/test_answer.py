@@ -213,7 +213,7 @@ class CountingEmbedder(HashEmbedder):
         return super().embed(texts)
 
 
-def test_the_question_and_section_titles_are_embedded_once_per_library(settings: Settings) -> None:
+def test_the_question_section_titles_and_sentences_are_embedded_once_per_library(settings: Settings) -> None:
     embedder = CountingEmbedder()
     library = Library.open(settings, embedder)
     try:
@@ -222,13 +222,16 @@ def test_the_question_and_section_titles_are_embedded_once_per_library(settings:
         first = Assistant(library).ask(FOLLOW_UP)
         assert embedder.texts.count(FOLLOW_UP) == 1  # the dense search and the sentence choice share it
         assert len(embedder.texts) > 1  # the candidate sentences were compared densely too
+        seen = set(embedder.texts)
         embedder.texts.clear()
         # A new Assistant (the app makes one per question) finds what recurs embedded for the open library:
-        # the question and the section titles compared with it.
+        # the question, the section titles and the candidate sentences compared with it.
         assert Assistant(library).ask(FOLLOW_UP).to_json() == first.to_json()
-        assert FOLLOW_UP not in embedder.texts
-        titles = {c.section for c in first.citations if c.section}
-        assert titles and not titles & set(embedder.texts)
+        assert embedder.texts == []
+        # Another question over the same documents embeds only what it has not met.
+        Assistant(library).ask(PEER_Q)
+        assert PEER_Q in embedder.texts and not set(embedder.texts) & seen
+        assert len(embedder.texts) == len(set(embedder.texts))
     finally:
         library.close()
 
