@@ -30,6 +30,7 @@ from .index.store_open import REBUILDING, WRITTEN, open_store
 from .index.vectors import VectorStore
 from .models import Chunk, DocMeta, Extracted, Section
 
+RECURRING = 16384  # texts embedded at question time kept for the open library (~25 MB of vectors)
 DEGRADED = (
     "Answered from the keyword index only: the vector index could not be brought up to date ({}). "
     "If this persists, restart the app or run `cqc-assistant check --repair`."
@@ -292,15 +293,15 @@ class Library:
         return self.embed_recurring([text])[text]
 
     def embed_recurring(self, texts: Iterable[str]) -> dict[str, Vector]:
-        """Texts that come back (a question asked again, a section title many questions meet), embedded once
-        for as long as this library is open, whichever Assistant asks; a few thousand are kept."""
+        """Texts that come back (a question asked again, a section title or sentence many questions meet),
+        embedded once while this library is open, whichever Assistant asks; past RECURRING, afresh."""
         wanted = set(texts)
         cache = self._recurring
         out = {t: v for t in wanted if (v := cache.get(t)) is not None}
         new = sorted(wanted - out.keys())
         if new:
             fresh = dict(zip(new, self.embedder.embed(new), strict=True))
-            if len(cache) + len(fresh) > 4096:
+            if len(cache) + len(fresh) > RECURRING:
                 cache.clear()
             cache.update(fresh)
             out |= fresh
