@@ -312,6 +312,34 @@ def test_the_support_to_answer_reads_the_best_sentences_year_and_heading() -> No
     assert support.score(np.array([support_features(near, probs)]))[0] > same
 
 
+def test_the_support_to_answer_reads_how_many_candidates_hold_the_kind_asked_for() -> None:
+    """ "When was ... published?" with one dated sentence among many undated ones is a weaker case for answering
+    than with many dated ones: the support model reads the share (over at least TYPED_OVER candidates, so a
+    small library's few sentences that all hold numbers are not a large share), and the shipped one learned
+    its direction."""
+    from cqc_assistant.ranker import TYPED_OVER, support_features
+
+    at = SUPPORT_FEATURES.index("typed_share")
+    kind = FEATURES.index("kind_match")
+    rng = np.random.default_rng(5)
+    x = rng.random((TYPED_OVER + 10, len(FEATURES)))
+    x[:, kind] = 0.0
+    probs = rng.random(len(x))
+    few, many = x.copy(), x.copy()
+    few[:2, kind] = 1.0
+    many[:20, kind] = 1.0
+    assert support_features(few, probs)[at] == pytest.approx(2 / len(x))
+    assert support_features(many, probs)[at] == pytest.approx(20 / len(x))
+    support = default_support()
+    assert (
+        support.score(np.array([support_features(many, probs)]))[0]
+        > support.score(np.array([support_features(few, probs)]))[0]
+    )
+    small = x[:4].copy()
+    small[:, kind] = 1.0  # every sentence of a four-sentence library holds a number
+    assert support_features(small, probs[:4])[at] == pytest.approx(4 / TYPED_OVER)
+
+
 def test_the_lead_model_loads_deterministically_and_chooses_the_first_citation(lib: Library, tmp_path: Path) -> None:
     lead = default_lead()
     assert lead.features == FEATURES and lead.data_version == default_ranker().data_version
