@@ -39,6 +39,8 @@ class MiniLMEmbedder:
     `quantised`: the same model with its linear layers in int8 (PyTorch dynamic quantisation, made here from
     the bundled weights): faster on a CPU, but its vectors differ from the float model's, so it has its own
     name and a store is built and searched with one or the other (see README, "Speed and size").
+
+    `batch_size` is PyTorch's; ONNX Runtime is fed short batches of like lengths (`minilm_onnx.batches`).
     """
 
     dimension = 384
@@ -150,7 +152,7 @@ class MiniLMEmbedder:
             if made is None:
                 return None
         try:
-            return minilm_onnx.OnnxMiniLM(path, folder, self.batch_size).embed
+            return minilm_onnx.OnnxMiniLM(path, folder).embed
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors
             self.fallback_reason = f"the ONNX export {path} cannot be loaded ({type(exc).__name__}: {str(exc)[:160]})"
             return None
@@ -208,13 +210,12 @@ EMBEDDERS = ("minilm", "minilm-int8", "hash")
 BACKENDS = ("auto", "onnx", "torch")
 
 
-def make_embedder(kind: str, *, cache_dir: Path | None = None, backend: str = "auto") -> Embedder:
-    """The embedder `kind` names; a model is loaded at its first use, not here. `backend="torch"` suits bulk
-    ingest: on full batches of long chunks PyTorch embeds faster here than ONNX Runtime (same vectors)."""
+def make_embedder(kind: str, *, cache_dir: Path | None = None) -> Embedder:
+    """The embedder `kind` names; a model is loaded at its first use, not here."""
     if kind == "hash":
         return HashEmbedder()
     if kind == "minilm":
-        return MiniLMEmbedder(cache_dir=cache_dir, backend=backend)
+        return MiniLMEmbedder(cache_dir=cache_dir)
     if kind == "minilm-int8":
         return MiniLMEmbedder(quantised=True, cache_dir=cache_dir)
     raise ConfigError(f"unknown embedder {kind!r}: use {', '.join(repr(k) for k in EMBEDDERS)}")

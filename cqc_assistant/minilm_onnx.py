@@ -44,6 +44,12 @@ DIMENSION = 384
 BASE_NAME = "all-MiniLM-L6-v2"
 REFUSED = ".refused"
 PARTIAL_AGE_S = 3600.0  # a temporary file this old, and not held, is an export that was killed
+# Batches: texts sorted by length, a batch closed at MAX_ROWS or at the first text shorter than LIKE_LENGTH of
+# its longest. Padding costs as much as text, and a wide batch's attention outgrows the CPU's caches: 30
+# question-time sentences embed in half the time of one padded batch of 64, 128 chunks in a quarter
+# (bench/embed_batches.py).
+MAX_ROWS = 4
+LIKE_LENGTH = 0.8
 
 # Fixed texts the export is checked on: short and long (past the 256-token truncation), punctuation and
 # characters outside ASCII, whitespace at the edges, numbers; embedded together (padding) and one by one.
@@ -95,7 +101,7 @@ def export_path(cache_dir: Path, folder: Path | None = None) -> Path:
 class OnnxMiniLM:
     """An exported model run by ONNX Runtime; one L2-normalised 384-d row per text, in the input order."""
 
-    def __init__(self, path: Path, folder: Path, batch_size: int = 64) -> None:
+    def __init__(self, path: Path, folder: Path, max_rows: int = MAX_ROWS, like: float = LIKE_LENGTH) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -112,16 +118,14 @@ class OnnxMiniLM:
         # their partner needs when the machine's cores are shared.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.batch_size = batch_size
+        self.max_rows, self.like = max_rows, like
 
     def embed(self, texts: list[str]) -> Vector:
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         if not texts:
             return out
         encoded = self._tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(encoded[i].ids))  # like lengths together
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for rows in batches([len(e.ids) for e in encoded], self.max_rows, self.like):
             width = len(encoded[rows[0]].ids)
             ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -135,6 +139,16 @@ class OnnxMiniLM:
             (vectors,) = self._session.run(["embedding"], feed)
             out[rows] = vectors
         return out
+
+
+def batches(lengths: list[int], max_rows: int = MAX_ROWS, like: float = LIKE_LENGTH) -> list[list[int]]:
+    """Indices of texts of like lengths, longest first; each batch at most `max_rows` long."""
+    out: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if not out or len(out[-1]) >= max_rows or lengths[i] < like * lengths[out[-1][0]]:
+            out.append([])
+        out[-1].append(i)
+    return out
 
 
 def hold(path: Path) -> int:

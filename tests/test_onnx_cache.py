@@ -93,3 +93,17 @@ def test_a_new_export_prunes_the_stale_ones(tmp_path: Path, monkeypatch: pytest.
         release(proc)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([current.name, current.with_suffix(".json").name, HELD])
     assert not old.exists()
+
+
+def test_texts_are_embedded_in_short_batches_of_like_lengths() -> None:
+    """Padding and wide batches cost as much as text: each batch holds texts near its longest's length."""
+    lengths = [5, 120, 7, 118, 60, 61, 6, 119, 58, 5, 250, 7] + [30] * 40
+    batches = minilm_onnx.batches(lengths, max_rows=16)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) <= 16
+        assert [lengths[i] for i in b] == sorted((lengths[i] for i in b), reverse=True)
+        assert min(lengths[i] for i in b) >= minilm_onnx.LIKE_LENGTH * lengths[b[0]]
+    assert [lengths[b[0]] for b in batches][:4] == [250, 120, 61, 30]  # a long text is not padded to
+    assert [len(b) for b in batches if lengths[b[0]] == 30] == [16, 16, 8]
+    assert minilm_onnx.batches([]) == []

@@ -102,7 +102,6 @@ def open_library(
     *,
     lazy_vectors: bool = False,
     embeds: bool = False,
-    backend: str = "auto",
 ) -> Library:
     """The store's library; --chroma-url (remembered by the option's callback) beats the environment.
 
@@ -119,7 +118,7 @@ def open_library(
     chroma_url = chroma_url or (ctx.meta.get("cqc_assistant.chroma_url") if ctx else None)
     if chroma_url:
         settings = settings.with_(chroma_url=chroma_url)
-    embedder = make_embedder(settings.embedder, cache_dir=settings.model_cache, backend=backend)
+    embedder = make_embedder(settings.embedder, cache_dir=settings.model_cache)
     if embeds and isinstance(embedder, MiniLMEmbedder):
         embedder.load_in_background()
     return Library.open(settings, embedder, lazy_vectors=lazy_vectors)

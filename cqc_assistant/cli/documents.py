@@ -31,8 +31,7 @@ def ingest(inputs: tuple[str, ...], store: str | None, as_json: bool) -> None:
     from ..ingest.pipeline import IngestResult
     from ..ingest.pipeline import ingest as run_ingest
 
-    # Bulk embedding: PyTorch on cross-document batches is the fastest exact path here (bench/ingest.py).
-    lib = open_library(store, backend="torch")
+    lib = open_library(store, embeds=True)
     show_bar = not as_json and sys.stderr.isatty()
     with tqdm(total=None, disable=not show_bar, unit="doc", file=sys.stderr) as bar:
 
