@@ -36,7 +36,7 @@ from .output import answer_lines, batch_passage_lines, passage_lines
     "--rerank/--no-rerank",
     default=True,
     show_default=True,
-    help="Reorder the top 10 by their best sentence (the answer ranker); --no-rerank keeps the fused order.",
+    help="Reorder the top 12 by their best sentence (the answer ranker); --no-rerank keeps the fused order.",
 )
 @filter_options
 @store_option
@@ -52,7 +52,7 @@ def search(
     as_json: bool,
     **filter_values: Any,
 ) -> None:
-    """Hybrid (lexical + dense) search; passages best first, the top 10 by their best sentence.
+    """Hybrid (lexical + dense) search; passages best first, the top 12 by their best sentence.
 
     Example:
 
