@@ -46,8 +46,8 @@ REFUSED = ".refused"
 PARTIAL_AGE_S = 3600.0  # a temporary file this old, and not held, is an export that was killed
 # Batches: texts sorted by length, a batch closed at MAX_ROWS or at the first text shorter than LIKE_LENGTH of
 # its longest. Padding costs as much as text, and a wide batch's attention outgrows the CPU's caches: 30
-# question-time sentences embed in half the time of one padded batch of 64, 128 chunks in a quarter
-# (bench/embed_batches.py).
+# question-time sentences embed in half the time of one padded batch of 64, 128 chunk-length texts in three
+# quarters, ingest runs 2.6x faster (bench/embed_batches.py, bench/ingest.py).
 MAX_ROWS = 4
 LIKE_LENGTH = 0.8
 
