@@ -60,7 +60,7 @@ def main() -> None:
     rnd = random.Random(1)
     pools = [rnd.sample(sentences, answer.DENSE_POOL) for _ in range(args.draws)]
     batches = [rnd.sample(chunks, 128) for _ in range(2)]
-    print(f"{'way':34} {'30 sentences p50':>17} {'128 chunks p50':>15} {'max |diff|':>11}")
+    print(f"{'way':34} {f'{answer.DENSE_POOL} sentences p50':>17} {'128 chunks p50':>15} {'max |diff|':>11}")
     for name, (rows, like) in ways.items():
         model = minilm_onnx.OnnxMiniLM(path, folder, max_rows=rows, like=like)
         model.embed(["warm"])

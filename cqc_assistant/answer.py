@@ -43,8 +43,8 @@ from .scope import documents_in_scope, library_councils
 
 MAX_QUESTION_CHARS = 1000
 # Passages whose sentences are candidates, and how many candidates are compared densely: chosen under grouped
-# cross-validation (README "How it works": 12/30; over the whole library RRF's top 8 held the asked passage for
-# 0.895 of the questions, its top 12 for 0.920, bench/pool_depth.py; the ranker, knowing each sentence's gap to
+# cross-validation (README "How it works": 12/30; over the whole library RRF's top 8 holds the asked passage for
+# 0.907 of the questions, its top 12 for 0.947, bench/pool_depth.py; the ranker, knowing each sentence's gap to
 # the best, picks it out).
 TOP_PASSAGES = 12
 # Dense similarity is computed for the best candidates by lexical coverage and passage rank.

@@ -74,7 +74,7 @@ SUPPORT_FEATURES: tuple[str, ...] = (
     "top_heading_dense",  # how close in meaning the question is to the best sentence's section title
     "typed_share",  # the candidates holding the kind of answer asked for, over at least TYPED_OVER of them
 )
-# A question over a full library has 37-78 candidates (10th-90th percentile, bench/pool_depth.py): the typed share is
+# A question over a full library has 37-79 candidates (10th-90th percentile, bench/pool_depth.py): the typed share is
 # taken over at least 40, so that a small library's few sentences, all holding numbers, are not a large share.
 TYPED_OVER = 40
 DATA = "ranker.json"

@@ -16,8 +16,9 @@ from .intent import Intent
 from .models import Passage
 from .passage_order import best_sentence_order
 
-# The fitted fusion's top 12 holds the asked passage for 0.963 of questions (top 10: 0.950, top 20: 0.966;
-# bench/pool_depth.py): deeper adds passages for the ranker to misplace.
+# Chosen on the reranked search's held-out recall@5 (bench/eval.py --cv; with 40-deep fusion lists 10 -> 0.926,
+# 12 -> 0.932, one-off 15 -> 0.935, 20 -> 0.929): a deeper pool holds more asked passages (the fitted fusion's
+# top 12 0.969, top 20 0.988: bench/pool_depth.py) but gives the ranker more to misplace.
 RERANK_POOL = 12
 
 
